@@ -162,8 +162,10 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
     )
 
 
-def read_records(lines: Iterable[str], start_line: int = 1) -> Iterator[InterchangeRecord]:
-    """Stream records from JSON Lines text; blank lines are skipped.
+def read_numbered_records(
+    lines: Iterable[str], start_line: int = 1
+) -> Iterator[tuple[int, InterchangeRecord]]:
+    """Stream ``(line number, record)`` pairs from JSON Lines text; blank lines are skipped.
 
     Raises :class:`RecordError` at the first bad line, naming it.
     """
@@ -175,7 +177,13 @@ def read_records(lines: Iterable[str], start_line: int = 1) -> Iterator[Intercha
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RecordError(number, None, f"is not valid JSON ({exc.msg})") from None
-        yield record_from_json(obj, number)
+        yield number, record_from_json(obj, number)
+
+
+def read_records(lines: Iterable[str], start_line: int = 1) -> Iterator[InterchangeRecord]:
+    """Stream records from JSON Lines text (see :func:`read_numbered_records`)."""
+    for _, record in read_numbered_records(lines, start_line):
+        yield record
 
 
 def check_consistency(records: Iterable[InterchangeRecord]) -> list[InterchangeRecord]:

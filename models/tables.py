@@ -1,0 +1,242 @@
+"""The tables: outlets, claims, reports, verdicts, score history, API keys and the rest.
+
+SQLAlchemy 2 typed declarative models. Vocabularies come from :mod:`scoring.vocabulary`
+indirectly through the service; here they are repeated as database constraints so that no
+writer, ours or not, can store a value outside them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, closed_vocabulary, utcnow
+
+# The closed vocabularies, spelled as in the interchange format. models/ depends on nothing
+# of ours, so they are written out here; tests/test_models.py checks they match
+# scoring.vocabulary.
+STANCES = ("supports", "denies", "neutral")
+ATTRIBUTIONS = (
+    "named_official",
+    "official_statement",
+    "official_source",
+    "anonymous_diplomat",
+    "anonymous_source",
+    "party_spokesperson",
+    "document",
+    "eyewitness",
+    "media_report",
+    "unattributed",
+)
+OUTLET_KINDS = (
+    "wire_agency",
+    "public_broadcaster",
+    "state_controlled",
+    "newspaper",
+    "independent",
+    "aggregator",
+    "social_account",
+)
+CLAIM_STATUSES = ("open", "resolved_true", "resolved_false")
+KEY_SCOPES = ("read", "write", "verdict", "admin")
+
+
+class Outlet(Base):
+    __tablename__ = "outlets"
+    __table_args__ = (
+        CheckConstraint(
+            "prior_reliability > 0 AND prior_reliability < 1", name="prior_reliability_range"
+        ),
+        CheckConstraint(
+            "learned_reliability IS NULL OR (learned_reliability > 0 AND learned_reliability < 1)",
+            name="learned_reliability_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(closed_vocabulary("outlet_kind", OUTLET_KINDS))
+    prior_reliability: Mapped[float] = mapped_column(Float)
+    prior_rationale: Mapped[str] = mapped_column(Text, default="")
+    learned_reliability: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(
+            "confidence IS NULL OR (confidence > 0 AND confidence < 1)", name="confidence_range"
+        ),
+        CheckConstraint(
+            "confidence IS NULL OR (confidence_lower <= confidence "
+            "AND confidence <= confidence_upper)",
+            name="interval_contains_confidence",
+        ),
+        Index("ix_claims_status_confidence", "status", "confidence"),
+        Index("ix_claims_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(
+        closed_vocabulary("claim_status", CLAIM_STATUSES), default="open"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The current score and its components, written in the transaction that changed it.
+    confidence: Mapped[float | None] = mapped_column(Float)
+    confidence_lower: Mapped[float | None] = mapped_column(Float)
+    confidence_upper: Mapped[float | None] = mapped_column(Float)
+    log_odds: Mapped[float | None] = mapped_column(Float)
+    prior_log_odds: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(40))
+    grade: Mapped[str | None] = mapped_column(String(8))
+    n_reports: Mapped[int] = mapped_column(Integer, default=0)
+    n_clusters: Mapped[int] = mapped_column(Integer, default=0)
+    explanation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    reports: Mapped[list[Report]] = relationship(
+        back_populates="claim", order_by="Report.id", foreign_keys="Report.claim_id"
+    )
+    verdicts: Mapped[list[Verdict]] = relationship(back_populates="claim", order_by="Verdict.id")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint("cites_id IS NULL OR cites_id <> id", name="no_self_citation"),
+        Index("ix_reports_claim_id", "claim_id"),
+        Index("ix_reports_outlet_id", "outlet_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="RESTRICT"))
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="RESTRICT"))
+    stance: Mapped[str] = mapped_column(closed_vocabulary("stance", STANCES))
+    attribution: Mapped[str] = mapped_column(
+        closed_vocabulary("attribution", ATTRIBUTIONS), default="unattributed"
+    )
+    source: Mapped[str | None] = mapped_column(String(500))
+    interested_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    cites_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="RESTRICT"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    quote: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A retraction keeps the row (others may cite it) but takes it out of the score.
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retraction_reason: Mapped[str | None] = mapped_column(Text)
+
+    claim: Mapped[Claim] = relationship(back_populates="reports", foreign_keys=[claim_id])
+    outlet: Mapped[Outlet] = relationship()
+    cites: Mapped[Report | None] = relationship(remote_side=[id])
+
+
+class Verdict(Base):
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="RESTRICT"), index=True
+    )
+    verdict: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[str] = mapped_column(String(200))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The model's estimate when the verdict came in: what calibration is fitted on.
+    model_confidence: Mapped[float | None] = mapped_column(Float)
+
+    claim: Mapped[Claim] = relationship(back_populates="verdicts")
+
+
+class ScoreHistory(Base):
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_claim_recorded", "claim_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="RESTRICT"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confidence: Mapped[float] = mapped_column(Float)
+    confidence_lower: Mapped[float] = mapped_column(Float)
+    confidence_upper: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(40))
+    model_version: Mapped[str] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The first characters of the key, shown in listings so a person can tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scope: Mapped[str] = mapped_column(closed_vocabulary("key_scope", KEY_SCOPES))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class IdempotentResponse(Base):
+    """The first response to a POST with an ``Idempotency-Key``, replayed on retries."""
+
+    __tablename__ = "idempotent_responses"
+    __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotency_key_per_api_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelVersion(Base):
+    """A fitted (or prior) scoring model: its parameters, calibration and metrics."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    training_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,15 @@
+"""API v1 blueprints (flask-smorest), registered by the app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+API_PREFIX = "/api/v1"
+
+
+def register_blueprints(api: Api, app: Flask) -> None:
+    from service.api import health
+
+    api.register_blueprint(health.blp, url_prefix=API_PREFIX)
+    health.register_root_aliases(app)

@@ -1,0 +1,53 @@
+"""Configuration read from the environment, overridable by a mapping (tests, CLI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from models.database import default_database_url, normalize_url
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings the app reads; each environment variable is named in ``ENVIRONMENT``."""
+    config: dict[str, Any] = {
+        "DATABASE_URL": default_database_url(),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(32).hex(),
+        # Reads need a key unless a deployment opts into open reads.
+        "OPEN_READS": _flag("SRS_OPEN_READS"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SRS_MAX_BODY_BYTES", 2 * 1024 * 1024)),
+        "MAX_PAGE_SIZE": 100,
+        "BATCH_LIMIT": 1000,
+        "SIMILARITY_WARNING_THRESHOLD": float(os.environ.get("SRS_SIMILARITY_WARNING", 0.6)),
+        "API_TITLE": "Source-reliability scoring API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": os.environ.get("SRS_SWAGGER_UI_URL", ""),
+        "JSON_SORT_KEYS": False,
+    }
+    if overrides:
+        config.update(overrides)
+    config["DATABASE_URL"] = normalize_url(config["DATABASE_URL"])
+    return config
+
+
+# The environment variables the app reads, for the docs and the docker-compose test.
+ENVIRONMENT = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "SRS_OPEN_READS",
+    "SRS_MAX_BODY_BYTES",
+    "SRS_SIMILARITY_WARNING",
+    "SRS_SWAGGER_UI_URL",
+)

@@ -1,0 +1,43 @@
+"""docker-compose.yml and the Dockerfile name what the app actually reads and serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from service.config import ENVIRONMENT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_postgres_and_the_api():
+    services = _compose()["services"]
+    assert {"db", "api"} <= set(services)
+    assert services["db"]["image"].startswith("postgres")
+    assert services["api"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["db"] and "healthcheck" in services["api"]
+    assert "pgdata" in _compose()["volumes"]
+
+
+def test_compose_environment_is_what_the_app_reads():
+    api = _compose()["services"]["api"]
+    assert set(api["environment"]) <= set(ENVIRONMENT)
+    url = api["environment"]["DATABASE_URL"]
+    db = _compose()["services"]["db"]["environment"]
+    assert url == (
+        f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}@db:5432/{db['POSTGRES_DB']}"
+    )
+
+
+def test_the_published_port_is_the_one_the_image_serves():
+    api = _compose()["services"]["api"]
+    assert api["ports"] == ["8000:8000"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "EXPOSE 8000" in dockerfile and "--port 8000" in dockerfile
+    assert "srs db upgrade" in dockerfile
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])

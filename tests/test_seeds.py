@@ -1,0 +1,114 @@
+"""The seed story: valid, loadable twice without duplicates, and bad input refused whole."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from models import Claim, Outlet, Report, ScoreHistory
+from scoring.interchange import RecordError
+from seeds.loader import read_outlets, read_seed_story, read_story
+from service.importing import load_seed_story
+
+REQUIRED_CLAIMS = {
+    "hamas-leadership-moved-to-turkey",
+    "qatar-asked-hamas-to-leave",
+    "turkey-asked-hamas-leaders-to-leave-2023",
+    "hamas-secret-meeting-turkey-2023-12",
+    "turkey-cut-ties-with-israel",
+    "turkey-denied-herzog-airspace",
+}
+
+
+def test_the_seed_story_names_every_outlet_and_claim():
+    story = read_seed_story()
+    names = {o.name for o in story.outlets}
+    assert {"Kan", "Reuters", "Middle East Eye", "TASS", "The Times of Israel"} <= names
+    assert sum(o.kind == "aggregator" for o in story.outlets) == 2
+    assert {r.claim_key for r in story.reports} >= REQUIRED_CLAIMS
+    assert all(o.rationale for o in story.outlets)
+
+
+def test_every_echo_cites_a_report_of_its_own_claim():
+    reports = read_seed_story().reports
+    by_key = {r.report_key: r for r in reports}
+    echoes = [r for r in reports if r.cites]
+    assert echoes
+    for echo in echoes:
+        assert by_key[echo.cites].claim_key == echo.claim_key
+
+
+def test_loading_twice_creates_nothing_new(uow):
+    first = load_seed_story(uow.session)
+    uow.commit()
+    second = load_seed_story(uow.session)
+    uow.commit()
+    assert first.reports_created == 24 and second.reports_created == 0
+    assert second.reports_unchanged == 24 and second.claims_created == 0
+    session = uow.session
+    assert session.scalar(select(func.count()).select_from(Report)) == 24
+    assert session.scalar(select(func.count()).select_from(Outlet)) == 7
+    claims = session.scalars(select(Claim)).all()
+    assert {c.key for c in claims} == REQUIRED_CLAIMS
+    for claim in claims:
+        assert claim.n_reports >= 1
+        assert 0 < claim.confidence < 1
+    # One history row per claim: the second load changed no score.
+    assert session.scalar(select(func.count()).select_from(ScoreHistory)) == len(claims)
+
+
+def _write(tmp_path, lines):
+    path = tmp_path / "story.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+GOOD = {"claim_key": "k", "claim": "Something", "outlet": "Kan", "stance": "supports"}
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({**GOOD, "stance": "maybe"}, "stance"),
+        ({**GOOD, "attribution": "a little bird"}, "attribution"),
+        ({**GOOD, "claim": ""}, "claim"),
+        ({k: v for k, v in GOOD.items() if k != "claim"}, "claim"),
+        ({**GOOD, "verdict": "yes"}, "verdict"),
+        ({**GOOD, "published_at": "last Tuesday"}, "published_at"),
+        ({**GOOD, "colour": "blue"}, "colour"),
+    ],
+)
+def test_a_bad_record_is_refused_naming_line_and_field(tmp_path, bad, field):
+    path = _write(tmp_path, [GOOD, bad])
+    with pytest.raises(RecordError) as raised:
+        read_story(path)
+    assert raised.value.line == 2 and raised.value.field == field
+    assert f"line 2, field '{field}'" in str(raised.value)
+
+
+def test_a_bad_outlet_is_refused_naming_record_and_field(tmp_path):
+    path = tmp_path / "outlets.json"
+    good = {"name": "A", "slug": "a", "kind": "wire_agency", "prior_reliability": 0.8,
+            "rationale": "r"}
+    path.write_text(json.dumps([good, {**good, "name": "B", "slug": "b", "prior_reliability": 1}]))
+    with pytest.raises(RecordError) as raised:
+        read_outlets(path)
+    assert (raised.value.line, raised.value.field) == (2, "prior_reliability")
+
+
+def test_a_bad_seed_file_loads_nothing(uow, monkeypatch, tmp_path):
+    """Validation happens before any write: a bad last line leaves the database empty."""
+    import service.importing as importing
+    from seeds import loader
+
+    story = [json.loads(line) for line in loader.STORY_FILE.read_text().splitlines()]
+    story[-1]["stance"] = "perhaps"
+    bad = _write(tmp_path, story)
+    monkeypatch.setattr(importing, "read_seed_story", lambda: read_seed_story(story_path=bad))
+    with pytest.raises(RecordError):
+        load_seed_story(uow.session)
+    uow.rollback()
+    assert uow.session.scalar(select(func.count()).select_from(Report)) == 0
+    assert uow.session.scalar(select(func.count()).select_from(Outlet)) == 0
