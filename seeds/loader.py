@@ -45,7 +45,9 @@ def outlet_from_json(obj: object, index: int) -> OutletSeed:
     for field in ("name", "slug", "kind", "prior_reliability", "rationale"):
         if obj.get(field) in (None, ""):
             raise RecordError(index, field, "is required")
-    unknown = sorted(set(obj) - {"name", "slug", "kind", "prior_reliability", "rationale", "country"})
+    unknown = sorted(
+        set(obj) - {"name", "slug", "kind", "prior_reliability", "rationale", "country"}
+    )
     if unknown:
         raise RecordError(index, unknown[0], "is not a field of an outlet")
     if obj["kind"] not in OUTLET_KINDS:
@@ -56,7 +58,9 @@ def outlet_from_json(obj: object, index: int) -> OutletSeed:
     if isinstance(prior, bool) or not isinstance(prior, int | float) or not 0 < prior < 1:
         raise RecordError(index, "prior_reliability", "must be a number strictly between 0 and 1")
     country = obj.get("country")
-    if country is not None and (not isinstance(country, str) or not re.fullmatch(r"[A-Z]{2}", country)):
+    if country is not None and (
+        not isinstance(country, str) or not re.fullmatch(r"[A-Z]{2}", country)
+    ):
         raise RecordError(index, "country", "must be an ISO 3166-1 alpha-2 code such as 'GB'")
     return OutletSeed(
         name=str(obj["name"]),
@@ -97,9 +101,7 @@ class SeedStory:
     reports: list[InterchangeRecord]
 
 
-def read_seed_story(
-    outlets_path: Path = OUTLETS_FILE, story_path: Path = STORY_FILE
-) -> SeedStory:
+def read_seed_story(outlets_path: Path = OUTLETS_FILE, story_path: Path = STORY_FILE) -> SeedStory:
     """Both files, checked against each other: every report's outlet is a seeded outlet."""
     outlets = read_outlets(outlets_path)
     reports = read_story(story_path)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 
 from service import database
 from service.config import load_config
-from service.errors import ProblemSchema, register_error_handlers, render_http_exception
+from service.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    ProblemSchema,
+    register_error_handlers,
+    render_http_exception,
+)
+
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 class Api(SmorestApi):
@@ -23,6 +32,37 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error):
         return render_http_exception(error)
+
+    def _register_responses(self):
+        # Error responses are documented as problem+json, which is what they are.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": ProblemSchema}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {
+                "description": "Default error response",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": ProblemSchema}},
+            },
+            lazy=True,
+        )
+
+
+def require_json_body() -> None:
+    """Bodies of API writes are JSON; anything else is 415, before validation sees it."""
+    if request.method not in JSON_BODY_METHODS or not request.path.startswith("/api/"):
+        return
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        return
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise Problem(
+            f"Send the body as application/json, not {mimetype or 'an unnamed type'}.",
+            status=415,
+            title="Unsupported Media Type",
+        )
 
 
 api = Api()
@@ -45,7 +85,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "servers": [{"url": "/"}],
         },
     )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key"}
+    )
     from service.api import register_blueprints
 
     register_blueprints(api, app)
+    app.before_request(require_json_body)
     return app

@@ -141,8 +141,8 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None) -> Non
 @click.pass_obj
 def export(obj: dict, out_path: str) -> None:
     """Export every live report in the interchange format (JSON Lines), streaming."""
-    from service.importing import export_records
     from scoring.interchange import write_records
+    from service.importing import export_records
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, _uow(obj["url"]) as uow:
         count = write_records(export_records(uow.session), stream)
@@ -224,8 +224,6 @@ def keys_revoke(obj: dict, key_id: int) -> None:
             _fail(f"no key with id {key_id}")
         uow.commit()
     click.echo(f"key {key_id} revoked")
-
-
 
 
 if __name__ == "__main__":  # pragma: no cover

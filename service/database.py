@@ -21,6 +21,7 @@ def init_app(app: Flask) -> Database:
     # The engine connects lazily: nothing touches the database until a request does.
     database = Database(make_engine(app.config["DATABASE_URL"]))
     app.extensions[EXTENSION_KEY] = database
+    app.teardown_appcontext(close_request_uow)
     return database
 
 
@@ -30,3 +31,27 @@ def database(app: Flask | None = None) -> Database:
 
 def unit_of_work(app: Flask | None = None) -> UnitOfWork:
     return UnitOfWork(database(app).session_factory)
+
+
+def request_uow() -> UnitOfWork:
+    """The unit of work of the current request, opened on first use.
+
+    Write operations commit it once, after the response is built (see
+    :func:`service.api.common.write_operation`), so the change and the stored idempotent
+    response land in one transaction. Closed (rolled back if uncommitted) at teardown.
+    """
+    from flask import g
+
+    uow = g.get("uow")
+    if uow is None:
+        uow = unit_of_work().__enter__()
+        g.uow = uow
+    return uow
+
+
+def close_request_uow(_exc: BaseException | None = None) -> None:
+    from flask import g
+
+    uow = g.pop("uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)

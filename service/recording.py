@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,7 @@ class ReportRecorder:
         self._reports: dict[str, Report] = {}
         self._touched_claims: set[int] = set()
         self._new_claims: list[Claim] = []
+        self.created_claims: list[Claim] = []
 
     # -- outlets ---------------------------------------------------------------------------
     def ensure_outlet(self, seed: OutletSeed) -> Outlet:
@@ -108,9 +110,10 @@ class ReportRecorder:
     def _free_slug(self, slug: str) -> str:
         taken = {o.slug for o in self._outlets.values()}
         candidate, n = slug, 1
-        while candidate in taken or self.session.scalars(
-            select(Outlet.id).where(Outlet.slug == candidate)
-        ).first():
+        while (
+            candidate in taken
+            or self.session.scalars(select(Outlet.id).where(Outlet.slug == candidate)).first()
+        ):
             n += 1
             candidate = f"{slug}-{n}"
         return candidate
@@ -140,11 +143,18 @@ class ReportRecorder:
         ).first()
         if stored is not None:
             if stored.verdict != verdict:
-                raise RecordError(line, "verdict", f"contradicts the stored verdict of {claim.key!r}")
+                raise RecordError(
+                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
+                )
             return
         self.session.add(
-            Verdict(claim_id=claim.id, verdict=verdict, note="", resolved_by=self.actor,
-                    model_confidence=claim.confidence)
+            Verdict(
+                claim_id=claim.id,
+                verdict=verdict,
+                note="",
+                resolved_by=self.actor,
+                model_confidence=claim.confidence,
+            )
         )
         claim.status = "resolved_true" if verdict else "resolved_false"
         self.summary.verdicts_created += 1
@@ -219,6 +229,7 @@ class ReportRecorder:
                 self.summary.scores[claim.id] = rescore_claim(
                     self.session, claim, self.params, cause
                 )
+        self.created_claims.extend(self._new_claims)
         self._touched_claims.clear()
         self._new_claims.clear()
         return self.summary

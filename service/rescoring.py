@@ -58,8 +58,11 @@ def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
 
 def explanation_json(score: ClaimScore) -> list[dict[str, Any]]:
     return [
-        {**asdict(contribution), "members": list(contribution.members),
-         "outlets": list(contribution.outlets)}
+        {
+            **asdict(contribution),
+            "members": list(contribution.members),
+            "outlets": list(contribution.outlets),
+        }
         for contribution in score.contributions
     ]
 

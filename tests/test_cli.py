@@ -37,12 +37,24 @@ def test_seed_is_idempotent_through_the_cli(cli_runner, database_url):
     assert "0 reports created; 24 already there" in second.output
 
 
-def test_import_names_the_bad_line_and_keeps_nothing_of_its_batch(cli_runner, database_url, tmp_path):
+def test_import_names_the_bad_line_and_keeps_nothing_of_its_batch(
+    cli_runner, database_url, tmp_path
+):
     lines = [
-        {"claim_key": "k1", "claim": "A claim", "outlet": "Reuters", "stance": "supports",
-         "report_key": "a"},
-        {"claim_key": "k1", "claim": "A claim", "outlet": "Kan", "stance": "sideways",
-         "report_key": "b"},
+        {
+            "claim_key": "k1",
+            "claim": "A claim",
+            "outlet": "Reuters",
+            "stance": "supports",
+            "report_key": "a",
+        },
+        {
+            "claim_key": "k1",
+            "claim": "A claim",
+            "outlet": "Kan",
+            "stance": "sideways",
+            "report_key": "b",
+        },
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines))
@@ -67,13 +79,18 @@ def test_import_then_export_round_trips(cli_runner, database_url, tmp_path):
 
 def test_keys_are_shown_once_and_listed_without_the_secret(cli_runner, database_url):
     args = ["--database-url", database_url]
-    created = cli_runner.invoke(main, [*args, "keys", "create", "--scope", "write", "--name", "cms"])
+    created = cli_runner.invoke(
+        main, [*args, "keys", "create", "--scope", "write", "--name", "cms"]
+    )
     assert created.exit_code == 0, created.output
     secret = created.stdout.split(": ")[-1].strip()
     assert secret.startswith("srs_")
     listed = cli_runner.invoke(main, [*args, "keys", "list"])
     assert "cms" in listed.output and secret not in listed.output
     revoked = cli_runner.invoke(main, [*args, "keys", "revoke", "1"])
-    assert revoked.exit_code == 0 and "revoked" in cli_runner.invoke(main, [*args, "keys", "list"]).output
+    assert (
+        revoked.exit_code == 0
+        and "revoked" in cli_runner.invoke(main, [*args, "keys", "list"]).output
+    )
     missing = cli_runner.invoke(main, [*args, "keys", "revoke", "42"])
     assert missing.exit_code == 2 and "no key with id 42" in missing.output

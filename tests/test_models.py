@@ -68,8 +68,14 @@ def test_the_orm_refuses_an_unknown_stance_before_sending_it(uow):
     outlet, claim = _outlet(uow.session), _claim(uow.session)
     with pytest.raises(StatementError):
         uow.session.execute(
-            insert(Report).values(key="r", claim_id=claim.id, outlet_id=outlet.id, stance="maybe",
-                                  attribution="unattributed", interested_party=False)
+            insert(Report).values(
+                key="r",
+                claim_id=claim.id,
+                outlet_id=outlet.id,
+                stance="maybe",
+                attribution="unattributed",
+                interested_party=False,
+            )
         )
 
 
@@ -80,11 +86,14 @@ def test_a_dangling_foreign_key_is_refused(uow):
         uow.session.flush()
 
 
-@pytest.mark.parametrize("make", [
-    lambda s: (_claim(s, "same"), _claim(s, "same")),
-    lambda s: (_outlet(s, "A", "same"), _outlet(s, "B", "same")),
-    lambda s: (_outlet(s, "Same", "a"), _outlet(s, "Same", "b")),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: (_claim(s, "same"), _claim(s, "same")),
+        lambda s: (_outlet(s, "A", "same"), _outlet(s, "B", "same")),
+        lambda s: (_outlet(s, "Same", "a"), _outlet(s, "Same", "b")),
+    ],
+)
 def test_duplicate_keys_are_refused(uow, make):
     with pytest.raises(IntegrityError):
         make(uow.session)
@@ -99,9 +108,11 @@ def test_reliability_outside_zero_one_is_refused(uow):
 def test_bad_outlet_kind_and_claim_status_are_refused(uow):
     with pytest.raises(IntegrityError):
         uow.session.execute(
-            text("INSERT INTO claims (key, text, status, created_at, updated_at, n_reports, "
-                 "n_clusters) VALUES ('k', 't', 'probably', CURRENT_TIMESTAMP, "
-                 "CURRENT_TIMESTAMP, 0, 0)")
+            text(
+                "INSERT INTO claims (key, text, status, created_at, updated_at, n_reports, "
+                "n_clusters) VALUES ('k', 't', 'probably', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, 0, 0)"
+            )
         )
 
 

@@ -90,8 +90,13 @@ def test_a_bad_record_is_refused_naming_line_and_field(tmp_path, bad, field):
 
 def test_a_bad_outlet_is_refused_naming_record_and_field(tmp_path):
     path = tmp_path / "outlets.json"
-    good = {"name": "A", "slug": "a", "kind": "wire_agency", "prior_reliability": 0.8,
-            "rationale": "r"}
+    good = {
+        "name": "A",
+        "slug": "a",
+        "kind": "wire_agency",
+        "prior_reliability": 0.8,
+        "rationale": "r",
+    }
     path.write_text(json.dumps([good, {**good, "name": "B", "slug": "b", "prior_reliability": 1}]))
     with pytest.raises(RecordError) as raised:
         read_outlets(path)

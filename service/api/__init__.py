@@ -9,7 +9,8 @@ API_PREFIX = "/api/v1"
 
 
 def register_blueprints(api: Api, app: Flask) -> None:
-    from service.api import health
+    from service.api import admin, claims, health, outlets, reports
 
-    api.register_blueprint(health.blp, url_prefix=API_PREFIX)
+    for module in (health, outlets, claims, reports, admin):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     health.register_root_aliases(app)

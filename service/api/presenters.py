@@ -1,0 +1,118 @@
+"""Rows to the dictionaries the response schemas dump."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from models import Claim, Outlet, Report, ScoreHistory
+from models.base import utcnow
+from scoring.attribution import reliability_letter
+from scoring.evidence import ModelParameters
+
+VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
+
+
+def change_24h_column():
+    """Confidence now minus confidence 24 h ago (or at the claim's first score)."""
+    day_ago = utcnow() - timedelta(hours=24)
+    before = (
+        select(ScoreHistory.confidence)
+        .where(ScoreHistory.claim_id == Claim.id, ScoreHistory.recorded_at <= day_ago)
+        .order_by(ScoreHistory.recorded_at.desc(), ScoreHistory.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    first = (
+        select(ScoreHistory.confidence)
+        .where(ScoreHistory.claim_id == Claim.id)
+        .order_by(ScoreHistory.recorded_at, ScoreHistory.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (Claim.confidence - func.coalesce(before, first)).label("change_24h")
+
+
+def claim_view(claim: Claim, change_24h: float | None = None) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "key": claim.key,
+        "text": claim.text,
+        "status": claim.status,
+        "verdict": VERDICT_OF_STATUS[claim.status],
+        "confidence": claim.confidence,
+        "lower": claim.confidence_lower,
+        "upper": claim.confidence_upper,
+        "label": claim.label,
+        "n_reports": claim.n_reports,
+        "n_clusters": claim.n_clusters,
+        "model_version": claim.model_version,
+        "change_24h": change_24h,
+        "created_at": claim.created_at,
+        "updated_at": claim.updated_at,
+    }
+
+
+def score_view(claim: Claim) -> dict[str, Any]:
+    return {
+        "claim_id": claim.id,
+        "status": claim.status,
+        "verdict": VERDICT_OF_STATUS[claim.status],
+        "confidence": claim.confidence,
+        "lower": claim.confidence_lower,
+        "upper": claim.confidence_upper,
+        "label": claim.label,
+        "grade": claim.grade,
+        "log_odds": claim.log_odds,
+        "prior_log_odds": claim.prior_log_odds,
+        "model_version": claim.model_version,
+        "n_reports": claim.n_reports,
+        "n_clusters": claim.n_clusters,
+        "scored_at": claim.scored_at,
+        "explanation": claim.explanation or [],
+    }
+
+
+def report_view(report: Report) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "key": report.key,
+        "claim_id": report.claim_id,
+        "outlet_id": report.outlet_id,
+        "outlet": report.outlet.name,
+        "stance": report.stance,
+        "attribution": report.attribution,
+        "source": report.source,
+        "interested_party": report.interested_party,
+        "cites": report.cites.key if report.cites is not None else None,
+        "cites_id": report.cites_id,
+        "published_at": report.published_at,
+        "url": report.url,
+        "quote": report.quote,
+        "created_at": report.created_at,
+        "retracted_at": report.retracted_at,
+        "retraction_reason": report.retraction_reason,
+    }
+
+
+def outlet_view(outlet: Outlet, params: ModelParameters, n_reports: int | None = None):
+    reliability = params.outlet_reliability.get(outlet.name)
+    if reliability is None:
+        reliability = outlet.learned_reliability or outlet.prior_reliability
+    return {
+        "id": outlet.id,
+        "name": outlet.name,
+        "slug": outlet.slug,
+        "country": outlet.country,
+        "kind": outlet.kind,
+        "prior_reliability": outlet.prior_reliability,
+        "prior_rationale": outlet.prior_rationale,
+        "learned_reliability": outlet.learned_reliability,
+        "reliability": reliability,
+        "grade": reliability_letter(reliability),
+        "n_reports": n_reports,
+        "created_at": outlet.created_at,
+        "updated_at": outlet.updated_at,
+    }
