@@ -198,7 +198,9 @@ def weigh_report(report: ReportEvidence, params: ModelParameters) -> WeighedRepo
     return WeighedReport(report, r, basis, c, log_odds)
 
 
-def _repeated_report(report: ReportEvidence, cluster: Mapping[str, ReportEvidence]):
+def _repeated_report(
+    report: ReportEvidence, cluster: Mapping[str, ReportEvidence]
+) -> ReportEvidence | None:
     """The report of the cluster that ``report`` repeats, if it repeats one.
 
     Citing a report of the opposite stance is a rebuttal, not a repetition.
@@ -252,6 +254,10 @@ class _Cluster:
         return cls(members, tuple(counted))
 
 
+def _possessive(outlet: str) -> str:
+    return f"{outlet}'" if outlet.endswith("s") else f"{outlet}'s"
+
+
 def _noun(stance: str) -> str:
     return "denial" if stance == "denies" else "support"
 
@@ -267,7 +273,7 @@ def _describe_counted(member: WeighedReport, discount: float) -> str:
         parts.append("no weight of its own")
     elif member.reliability < 0.5:
         parts.append(
-            f"{report.outlet}'s record is worse than chance: its {_noun(report.stance)} "
+            f"{_possessive(report.outlet)} record is worse than chance: its {_noun(report.stance)} "
             "counts the other way"
         )
     if report.interested_party:
@@ -283,28 +289,27 @@ def _describe_uncounted(member: WeighedReport, cluster: _Cluster) -> str:
     reports = {m.key: m.report for m in cluster.members}
     repeated = _repeated_report(report, reports)
     if repeated is not None and _is_echo(report, reports):
-        return f"{report.outlet} repeats {repeated.outlet}'s report: not independent"
+        return f"{report.outlet} repeats {_possessive(repeated.outlet)} report: not independent"
     counted = next(m.report for m in cluster.counted if m.report.stance == report.stance)
     source = normalize_source(report.source)
     if source is not None and source == normalize_source(counted.source):
         return f"{report.outlet} quotes the same source as {counted.outlet}: not independent"
-    return f"{report.outlet} shares provenance with {counted.outlet}'s report: counted once"
+    return (
+        f"{report.outlet} shares provenance with {_possessive(counted.outlet)} report: counted once"
+    )
 
 
 def _reason(cluster: _Cluster, scale: float, discount: float) -> str:
     """The plain-language reason for a cluster's contribution."""
     counted_keys = {member.key for member in cluster.counted}
+    uncounted = [member for member in cluster.members if member.key not in counted_keys]
     parts = [_describe_counted(member, discount) for member in cluster.counted]
     if not cluster.counted:
         parts.append("neutral coverage: no weight")
+        uncounted = [member for member in uncounted if member.report.stance != "neutral"]
     elif len(cluster.counted) == 2:
-        parts.append("disputed within one provenance: the rebuttal is its own evidence")
-    parts.extend(
-        _describe_uncounted(member, cluster)
-        for member in cluster.members
-        if member.key not in counted_keys
-        and not (not cluster.counted and member.report.stance == "neutral")
-    )
+        parts.append("disputed within one provenance cluster: support and denial each count")
+    parts.extend(_describe_uncounted(member, cluster) for member in uncounted)
     if scale < 1.0 and cluster.counted:
         parts.append(f"scaled ×{scale:.3g} to keep confidence inside (0, 1)")
     return "; ".join(parts)

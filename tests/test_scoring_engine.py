@@ -248,7 +248,7 @@ def test_rebuttal_citing_a_report_is_its_own_evidence():
     (contribution,) = score.contributions
     assert set(contribution.members) == {"kan", "rebut"}
     assert contribution.counted_report == "rebut" and contribution.log_odds < 0
-    assert "rebuttal is its own evidence" in contribution.reason
+    assert "support and denial each count" in contribution.reason
 
 
 def test_citation_cycle_counts_once():
