@@ -103,3 +103,33 @@ def cli_runner():
     from click.testing import CliRunner
 
     return CliRunner()
+
+
+@pytest.fixture
+def seeded(app):
+    """The app with the seed story loaded."""
+    from service.database import unit_of_work
+    from service.importing import load_seed_story
+
+    with app.app_context(), unit_of_work(app) as unit:
+        load_seed_story(unit.session)
+        unit.commit()
+    return app
+
+
+@pytest.fixture
+def api_keys(app) -> dict[str, str]:
+    """One live key per scope, by scope name: {"read": "srs_…", …}."""
+    from service.database import unit_of_work
+    from service.keys import SCOPES, issue_key
+
+    with unit_of_work(app) as unit:
+        issued = {scope: issue_key(unit.session, f"test {scope}", scope).key for scope in SCOPES}
+        unit.commit()
+    return issued
+
+
+@pytest.fixture
+def auth(api_keys):
+    """Headers for a scope: ``client.get(url, headers=auth("read"))``."""
+    return lambda scope: {"Authorization": f"Bearer {api_keys[scope]}"}

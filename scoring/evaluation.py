@@ -1,0 +1,258 @@
+"""Cross-validated evaluation of the learned model against simple baselines.
+
+Claims are split into folds with scikit-learn's ``StratifiedGroupKFold`` over reports,
+grouped by claim, so that no claim has reports on both sides. Each fold fits the estimator
+on every other claim (resolved ones with their verdicts, unresolved ones without) and scores
+the held-out claims from their reports alone. The baselines see the same folds:
+
+- ``majority``: share of supports among supports and denials, Laplace-smoothed
+  (``(supports + 1) / (supports + denials + 2)``; a tie is 0.5);
+- ``stance_counts_logreg``: logistic regression on each claim's raw counts of supports,
+  denials and neutral reports, fitted on the training claims;
+- ``prior_model``: the online scorer with the documented priors and nothing learned
+  (:func:`scoring.engine.score_claim` with :func:`scoring.attribution.default_parameters`).
+
+Metrics are computed on the pooled out-of-fold predictions of resolved claims.
+``srs evaluate`` calls :func:`evaluate_records` and :func:`write_plots`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
+from sklearn.model_selection import StratifiedGroupKFold
+
+from scoring.interchange import InterchangeRecord
+from scoring.learning import DENIES, SUPPORTS, ReliabilityEstimator, ReportTable
+
+METRIC_NAMES = ("accuracy", "roc_auc", "brier", "log_loss", "ece", "n_claims")
+N_CALIBRATION_BINS = 10
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationResult:
+    """Metrics of the model and the baselines, and the predictions they come from.
+
+    ``predictions`` maps ``"model"`` and each baseline to P(true) of each evaluated claim,
+    aligned with ``claim_keys`` and ``verdicts``; ``fold`` is each claim's test fold and
+    ``splits`` the (training, test) claim keys of every fold.
+    """
+
+    metrics: dict[str, Any]
+    baselines: dict[str, dict[str, Any]]
+    claim_keys: np.ndarray
+    verdicts: np.ndarray
+    predictions: dict[str, np.ndarray]
+    fold: np.ndarray
+    splits: tuple[tuple[frozenset[str], frozenset[str]], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"model": {metric: value}, "baselines": {name: {metric: value}}}``."""
+        return {
+            "model": dict(self.metrics),
+            "baselines": {name: dict(m) for name, m in self.baselines.items()},
+        }
+
+
+def expected_calibration_error(verdict, confidence, n_bins: int = N_CALIBRATION_BINS) -> float:
+    """Mean |share true − mean confidence| over equal-width bins, weighted by claims."""
+    verdict = np.asarray(verdict, dtype=float)
+    confidence = np.asarray(confidence, dtype=float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins)
+    gap = np.bincount(bins, weights=verdict - confidence, minlength=n_bins)
+    return float(np.abs(gap).sum() / max(counts.sum(), 1))
+
+
+def claim_metrics(verdict, confidence) -> dict[str, Any]:
+    """Accuracy (confidence > 0.5 means true), ROC AUC (None with one verdict only), Brier,
+    log loss, expected calibration error and the number of claims."""
+    verdict = np.asarray(verdict, dtype=bool)
+    confidence = np.clip(np.asarray(confidence, dtype=float), 1e-12, 1 - 1e-12)
+    both = 0 < verdict.sum() < len(verdict)
+    return {
+        "accuracy": float(np.mean((confidence > 0.5) == verdict)),
+        "roc_auc": float(roc_auc_score(verdict, confidence)) if both else None,
+        "brier": float(brier_score_loss(verdict, confidence)),
+        "log_loss": float(log_loss(verdict, confidence, labels=[False, True])),
+        "ece": expected_calibration_error(verdict, confidence),
+        "n_claims": len(verdict),
+    }
+
+
+def stance_counts(table: ReportTable) -> np.ndarray:
+    """Raw counts of supports, denials and neutral reports per claim, ``(n_claims, 3)``."""
+    codes = table.claim.astype(np.int64) * 3 + table.stance
+    return np.bincount(codes, minlength=3 * table.n_claims).reshape(table.n_claims, 3)
+
+
+def majority_confidence(table: ReportTable) -> np.ndarray:
+    counts = stance_counts(table)
+    return (counts[:, SUPPORTS] + 1.0) / (counts[:, SUPPORTS] + counts[:, DENIES] + 2.0)
+
+
+def prior_model_confidence(
+    records: Iterable[InterchangeRecord],
+    claim_keys: Iterable[str],
+    outlet_kinds: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """Confidence of the online scorer with the documented priors, per claim key."""
+    # Imported here: the engine is a sibling module the evaluation only borrows.
+    from scoring.attribution import default_parameters
+    from scoring.engine import score_claim
+    from scoring.evidence import ReportEvidence
+
+    kinds = outlet_kinds or {}
+    reports: dict[str, list[ReportEvidence]] = {}
+    for number, record in enumerate(records):
+        reports.setdefault(record.claim_key, []).append(
+            ReportEvidence(
+                key=record.report_key or f"{record.claim_key}#{number}",
+                outlet=record.outlet,
+                stance=record.stance,
+                attribution=record.attribution,
+                source=record.source,
+                interested_party=record.interested_party,
+                cites=record.cites,
+                outlet_kind=kinds.get(record.outlet),
+                published_at=record.published_at,
+            )
+        )
+    params = default_parameters()
+    return np.array([score_claim(reports[key], params).confidence for key in claim_keys])
+
+
+def _claim_folds(table: ReportTable, folds: int, seed: int) -> list[np.ndarray]:
+    """Test claim indices of each fold: resolved claims, stratified by verdict."""
+    resolved = ~np.isnan(table.verdicts)
+    rows = np.flatnonzero(resolved[table.claim])
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    claim = table.claim[rows]
+    return [
+        np.unique(claim[test])
+        for _, test in splitter.split(rows, table.verdicts[claim], groups=claim)
+    ]
+
+
+def evaluate_records(
+    records: Iterable[InterchangeRecord],
+    folds: int = 5,
+    seed: int = 0,
+    estimator: ReliabilityEstimator | None = None,
+    outlet_kinds: Mapping[str, str] | None = None,
+) -> EvaluationResult:
+    """Cross-validate the estimator and the baselines on interchange records.
+
+    Parameters
+    ----------
+    records : iterable of InterchangeRecord
+        Reports of resolved and unresolved claims (unresolved ones help fitting only).
+    folds : int
+        Number of folds, grouped by claim.
+    seed : int
+        Seeds the shuffling of claims into folds.
+    estimator : ReliabilityEstimator, optional
+        Cloned for every fold; default ``ReliabilityEstimator()``.
+    outlet_kinds : mapping of str to str, optional
+        Outlet kinds by name (the interchange format does not carry them).
+    """
+    records = list(records)
+    table = ReportTable.from_records(records, outlet_kinds)
+    estimator = ReliabilityEstimator() if estimator is None else estimator
+    counts = stance_counts(table)
+    majority = majority_confidence(table)
+    tested, names = [], ("model", "majority", "stance_counts_logreg")
+    predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    fold_of, splits = [], []
+    for number, test in enumerate(_claim_folds(table, folds, seed)):
+        train = np.setdiff1d(np.arange(table.n_claims), test)
+        model = clone(estimator).fit(table.select_claims(train))
+        predictions["model"].append(model.predict_proba(table.select_claims(test))[:, 1])
+        predictions["majority"].append(majority[test])
+        predictions["stance_counts_logreg"].append(_counts_logreg(table, counts, train, test))
+        tested.append(test)
+        fold_of.append(np.full(len(test), number))
+        splits.append(
+            (
+                frozenset(table.claim_keys[train].tolist()),
+                frozenset(table.claim_keys[test].tolist()),
+            )
+        )
+    claims = np.concatenate(tested)
+    pooled = {name: np.concatenate(parts) for name, parts in predictions.items()}
+    pooled["prior_model"] = prior_model_confidence(records, table.claim_keys[claims], outlet_kinds)
+    verdicts = table.verdicts[claims].astype(bool)
+    metrics = {name: claim_metrics(verdicts, p) for name, p in pooled.items()}
+    return EvaluationResult(
+        metrics=metrics.pop("model"),
+        baselines=metrics,
+        claim_keys=table.claim_keys[claims],
+        verdicts=verdicts,
+        predictions=pooled,
+        fold=np.concatenate(fold_of),
+        splits=tuple(splits),
+    )
+
+
+def _counts_logreg(table, counts, train, test) -> np.ndarray:
+    resolved = train[~np.isnan(table.verdicts[train])]
+    verdicts = table.verdicts[resolved].astype(bool)
+    if verdicts.all() or not verdicts.any():  # one verdict only: predict its smoothed share
+        return np.full(len(test), (verdicts.sum() + 1.0) / (len(verdicts) + 2.0))
+    model = LogisticRegression().fit(counts[resolved], verdicts)
+    return model.predict_proba(counts[test])[:, 1]
+
+
+def write_plots(result: EvaluationResult, out_dir: str | Path) -> list[Path]:
+    """Write ``reliability_diagram.png`` and ``roc.png`` for the model and the baselines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "reliability_diagram.png", out / "roc.png"]
+    edges = np.linspace(0.0, 1.0, N_CALIBRATION_BINS + 1)
+    for path, draw in zip(paths, (_draw_reliability, _draw_roc), strict=True):
+        figure, axes = plt.subplots(figsize=(5.5, 5))
+        axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        for name, confidence in result.predictions.items():
+            draw(axes, name, result.verdicts, confidence, edges)
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1)
+        axes.legend(loc="lower right", fontsize="small")
+        figure.tight_layout()
+        figure.savefig(path, dpi=120)
+        plt.close(figure)
+    return paths
+
+
+def _draw_reliability(axes, name, verdicts, confidence, edges) -> None:
+    bins = np.minimum(np.digitize(confidence, edges[1:-1]), len(edges) - 2)
+    filled = np.bincount(bins, minlength=len(edges) - 1) > 0
+    share_true = np.bincount(bins, weights=verdicts, minlength=len(edges) - 1)
+    mean_conf = np.bincount(bins, weights=confidence, minlength=len(edges) - 1)
+    size = np.maximum(np.bincount(bins, minlength=len(edges) - 1), 1)
+    axes.plot(mean_conf[filled] / size[filled], share_true[filled] / size[filled], "o-", label=name)
+    axes.set_xlabel("confidence (mean in bin)")
+    axes.set_ylabel("share of claims true")
+    axes.set_title("Reliability diagram (out-of-fold)")
+
+
+def _draw_roc(axes, name, verdicts, confidence, edges) -> None:
+    if verdicts.all() or not verdicts.any():
+        return
+    false_positive, true_positive, _ = roc_curve(verdicts, confidence)
+    auc = roc_auc_score(verdicts, confidence)
+    axes.plot(false_positive, true_positive, label=f"{name} (AUC {auc:.2f})")
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.set_title("ROC (out-of-fold)")
