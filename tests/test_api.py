@@ -45,9 +45,7 @@ def test_claims_list_filters_sorts_and_paginates(seeded, client, auth):
     since = client.get("/api/v1/claims?updated_since=2100-01-01T00:00:00Z", headers=auth("read"))
     assert since.get_json() == []
     by_change = client.get("/api/v1/claims?sort=change", headers=auth("read"))
-    assert by_change.status_code == 200 and all(
-        c["change_24h"] == 0 for c in by_change.get_json()
-    )
+    assert by_change.status_code == 200 and all(c["change_24h"] == 0 for c in by_change.get_json())
 
 
 def test_page_size_is_capped(seeded, client, auth):
@@ -140,9 +138,15 @@ def test_openapi_document_and_docs(app, client):
 
 # -- writes ------------------------------------------------------------------------------------
 def _move_report(**extra):
-    return {"claim_key": MOVE_KEY, "claim": MOVE_TEXT, "outlet": "Reuters",
-            "stance": "supports", "attribution": "named_official", "source": "A minister",
-            **extra}
+    return {
+        "claim_key": MOVE_KEY,
+        "claim": MOVE_TEXT,
+        "outlet": "Reuters",
+        "stance": "supports",
+        "attribution": "named_official",
+        "source": "A minister",
+        **extra,
+    }
 
 
 def test_post_report_rescores_the_claim_in_the_same_response(seeded, client, auth):
@@ -175,8 +179,13 @@ def test_post_report_by_ids_and_citation_by_id(seeded, client, auth):
     kan = next(r for r in reports if r["outlet"] == "Kan")
     response = client.post(
         "/api/v1/reports",
-        json={"claim_id": claim_id, "outlet_id": kan["outlet_id"], "stance": "supports",
-              "attribution": "media_report", "cites": kan["id"]},
+        json={
+            "claim_id": claim_id,
+            "outlet_id": kan["outlet_id"],
+            "stance": "supports",
+            "attribution": "media_report",
+            "cites": kan["id"],
+        },
         headers=auth("write"),
     )
     assert response.status_code == 201, response.get_json()
@@ -186,8 +195,12 @@ def test_post_report_by_ids_and_citation_by_id(seeded, client, auth):
 def test_new_claim_like_an_existing_one_gets_a_warning(seeded, client, auth):
     response = client.post(
         "/api/v1/reports",
-        json={"claim_key": "moved", "claim": "Hamas leadership moved from Qatar to Turkey",
-              "outlet": "Reuters", "stance": "supports"},
+        json={
+            "claim_key": "moved",
+            "claim": "Hamas leadership moved from Qatar to Turkey",
+            "outlet": "Reuters",
+            "stance": "supports",
+        },
         headers=auth("write"),
     )
     assert response.status_code == 201
@@ -212,27 +225,31 @@ def test_idempotent_retry_returns_the_first_response_and_writes_nothing(seeded, 
 def test_batch_is_all_or_nothing_with_per_item_errors(seeded, client, auth):
     good = _move_report(report_key="b-1")
     bad = _move_report(report_key="b-2", cites="no-such-report")
-    refused = client.post("/api/v1/reports:batch", json={"reports": [good, bad]},
-                          headers=auth("write"))
+    refused = client.post(
+        "/api/v1/reports:batch", json={"reports": [good, bad]}, headers=auth("write")
+    )
     body = _problem(refused, 422)
-    assert body["errors"]["json"]["reports"]["1"] == {"cites": ["names no stored report: "
-                                                                "'no-such-report'"]}
+    assert body["errors"]["json"]["reports"]["1"] == {
+        "cites": ["names no stored report: 'no-such-report'"]
+    }
     claim_id = _claim_id(client, auth, MOVE_KEY)
-    assert len(client.get(f"/api/v1/claims/{claim_id}/reports",
-                          headers=auth("read")).get_json()) == 9
-    invalid = client.post("/api/v1/reports:batch", json={"reports": [good, {"stance": "x"}]},
-                          headers=auth("write"))
+    assert (
+        len(client.get(f"/api/v1/claims/{claim_id}/reports", headers=auth("read")).get_json()) == 9
+    )
+    invalid = client.post(
+        "/api/v1/reports:batch", json={"reports": [good, {"stance": "x"}]}, headers=auth("write")
+    )
     assert "1" in _problem(invalid, 422)["errors"]["json"]["reports"]
-    accepted = client.post("/api/v1/reports:batch", json={"reports": [good]},
-                           headers=auth("write"))
+    accepted = client.post("/api/v1/reports:batch", json={"reports": [good]}, headers=auth("write"))
     assert accepted.status_code == 201
     assert [s["claim_id"] for s in accepted.get_json()["scores"]] == [claim_id]
 
 
 def test_batch_size_is_limited(seeded, client, auth):
     reports = [_move_report(report_key=f"k{i}") for i in range(1001)]
-    body = _problem(client.post("/api/v1/reports:batch", json={"reports": reports},
-                                headers=auth("write")), 422)
+    body = _problem(
+        client.post("/api/v1/reports:batch", json={"reports": reports}, headers=auth("write")), 422
+    )
     assert "reports" in body["errors"]["json"]
 
 
@@ -241,8 +258,9 @@ def test_retraction_rescores_and_records_why(seeded, client, auth):
     reports = client.get(f"/api/v1/claims/{claim_id}/reports", headers=auth("read")).get_json()
     denial = next(r for r in reports if r["key"] == "reuters-2024-11-18-turkish-denial")
     before = client.get(f"/api/v1/claims/{claim_id}/score", headers=auth("read")).get_json()
-    response = client.delete(f"/api/v1/reports/{denial['id']}?reason=wrong+claim",
-                             headers=auth("write"))
+    response = client.delete(
+        f"/api/v1/reports/{denial['id']}?reason=wrong+claim", headers=auth("write")
+    )
     assert response.status_code == 200
     assert response.get_json()["n_reports"] == before["n_reports"] - 1
     history = client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).get_json()
@@ -253,9 +271,11 @@ def test_retraction_rescores_and_records_why(seeded, client, auth):
 
 def test_verdict_resolves_the_claim(seeded, client, auth):
     claim_id = _claim_id(client, auth, "turkey-denied-herzog-airspace")
-    response = client.post(f"/api/v1/claims/{claim_id}/verdict",
-                           json={"verdict": True, "note": "Confirmed by Herzog's office"},
-                           headers=auth("verdict"))
+    response = client.post(
+        f"/api/v1/claims/{claim_id}/verdict",
+        json={"verdict": True, "note": "Confirmed by Herzog's office"},
+        headers=auth("verdict"),
+    )
     assert response.status_code == 200
     score = response.get_json()
     assert score["status"] == "resolved_true" and score["verdict"] is True
@@ -266,28 +286,42 @@ def test_verdict_resolves_the_claim(seeded, client, auth):
 
 
 def test_claims_are_created_and_patched_with_if_match(seeded, client, auth):
-    created = client.post("/api/v1/claims", json={"text": "Qatar closed the Hamas office"},
-                          headers=auth("write"))
+    created = client.post(
+        "/api/v1/claims", json={"text": "Qatar closed the Hamas office"}, headers=auth("write")
+    )
     assert created.status_code == 201
     claim = created.get_json()
     assert claim["key"] == "qatar-closed-the-hamas-office" and claim["n_reports"] == 0
     url = f"/api/v1/claims/{claim['id']}"
-    _problem(client.post("/api/v1/claims", json={"text": "Qatar closed the Hamas office"},
-                         headers=auth("write")), 409)
+    _problem(
+        client.post(
+            "/api/v1/claims", json={"text": "Qatar closed the Hamas office"}, headers=auth("write")
+        ),
+        409,
+    )
     etag = client.get(url, headers=auth("read")).headers["ETag"]
     missing = client.patch(url, json={"text": "Qatar shut the office"}, headers=auth("write"))
     _problem(missing, 428)
-    stale = client.patch(url, json={"text": "Qatar shut the office"},
-                         headers={**auth("write"), "If-Match": '"stale"'})
+    stale = client.patch(
+        url,
+        json={"text": "Qatar shut the office"},
+        headers={**auth("write"), "If-Match": '"stale"'},
+    )
     _problem(stale, 412)
-    patched = client.patch(url, json={"text": "Qatar shut the office"},
-                           headers={**auth("write"), "If-Match": etag})
+    patched = client.patch(
+        url, json={"text": "Qatar shut the office"}, headers={**auth("write"), "If-Match": etag}
+    )
     assert patched.status_code == 200 and patched.get_json()["text"] == "Qatar shut the office"
 
 
 def test_outlets_are_created_and_patched_by_admins(seeded, client, auth):
-    body = {"name": "Anadolu Agency", "kind": "state_controlled", "country": "TR",
-            "prior_reliability": 0.5, "prior_rationale": "Turkish state agency."}
+    body = {
+        "name": "Anadolu Agency",
+        "kind": "state_controlled",
+        "country": "TR",
+        "prior_reliability": 0.5,
+        "prior_rationale": "Turkish state agency.",
+    }
     created = client.post("/api/v1/outlets", json=body, headers=auth("admin"))
     assert created.status_code == 201 and created.get_json()["slug"] == "anadolu-agency"
     _problem(client.post("/api/v1/outlets", json=body, headers=auth("admin")), 409)
@@ -296,27 +330,31 @@ def test_outlets_are_created_and_patched_by_admins(seeded, client, auth):
     etag = client.get(url, headers=auth("read")).headers["ETag"]
     claim_id = _claim_id(client, auth, MOVE_KEY)
     before = client.get(f"/api/v1/claims/{claim_id}/score", headers=auth("read")).get_json()
-    patched = client.patch(url, json={"prior_reliability": 0.95},
-                           headers={**auth("admin"), "If-Match": etag})
+    patched = client.patch(
+        url, json={"prior_reliability": 0.95}, headers={**auth("admin"), "If-Match": etag}
+    )
     assert patched.status_code == 200, patched.get_json()
     after = client.get(f"/api/v1/claims/{claim_id}/score", headers=auth("read")).get_json()
     assert after["confidence"] != before["confidence"]
 
 
 def test_keys_and_audit_trail(seeded, client, auth):
-    created = client.post("/api/v1/keys", json={"name": "desk", "scope": "write"},
-                          headers=auth("admin"))
+    created = client.post(
+        "/api/v1/keys", json={"name": "desk", "scope": "write"}, headers=auth("admin")
+    )
     assert created.status_code == 201
     new_key = created.get_json()["key"]
-    ok = client.post("/api/v1/reports", json=_move_report(),
-                     headers={"Authorization": f"Bearer {new_key}"})
+    ok = client.post(
+        "/api/v1/reports", json=_move_report(), headers={"Authorization": f"Bearer {new_key}"}
+    )
     assert ok.status_code == 201
     listed = client.get("/api/v1/keys", headers=auth("admin")).get_json()
     assert all("key" not in k for k in listed)
     key_id = created.get_json()["id"]
     assert client.delete(f"/api/v1/keys/{key_id}", headers=auth("admin")).status_code == 200
-    revoked = client.post("/api/v1/reports", json=_move_report(),
-                          headers={"Authorization": f"Bearer {new_key}"})
+    revoked = client.post(
+        "/api/v1/reports", json=_move_report(), headers={"Authorization": f"Bearer {new_key}"}
+    )
     _problem(revoked, 401)
     trail = client.get("/api/v1/audit", headers=auth("admin")).get_json()
     actions = [entry["action"] for entry in trail]
@@ -331,23 +369,35 @@ def test_error_statuses_are_problem_json(seeded, client, auth):
     _problem(client.post("/api/v1/reports", json=_move_report(), headers=auth("read")), 403)
     _problem(client.get("/api/v1/claims/999999", headers=auth("read")), 404)
     _problem(client.put("/api/v1/claims", headers=auth("read")), 405)
-    _problem(client.post("/api/v1/reports", data="{oops", content_type="application/json",
-                         headers=auth("write")), 400)
-    _problem(client.post("/api/v1/reports", data="stance=supports",
-                         content_type="application/x-www-form-urlencoded",
-                         headers=auth("write")), 415)
-    body = _problem(client.post("/api/v1/reports", json={"stance": "maybe", "extra": 1},
-                                headers=auth("write")), 422)
+    _problem(
+        client.post(
+            "/api/v1/reports", data="{oops", content_type="application/json", headers=auth("write")
+        ),
+        400,
+    )
+    _problem(
+        client.post(
+            "/api/v1/reports",
+            data="stance=supports",
+            content_type="application/x-www-form-urlencoded",
+            headers=auth("write"),
+        ),
+        415,
+    )
+    body = _problem(
+        client.post("/api/v1/reports", json={"stance": "maybe", "extra": 1}, headers=auth("write")),
+        422,
+    )
     assert set(body["errors"]["json"]) >= {"stance", "extra"}
 
 
 def test_a_body_over_the_limit_is_413(database_url, api_keys):
     from service.app import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url,
-                      "MAX_CONTENT_LENGTH": 1000})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "MAX_CONTENT_LENGTH": 1000})
     response = app.test_client().post(
-        "/api/v1/reports", data=json.dumps({"quote": "x" * 5000}),
+        "/api/v1/reports",
+        data=json.dumps({"quote": "x" * 5000}),
         content_type="application/json",
         headers={"Authorization": f"Bearer {api_keys['write']}"},
     )
@@ -355,26 +405,47 @@ def test_a_body_over_the_limit_is_413(database_url, api_keys):
 
 
 def test_a_report_with_a_verdict_needs_the_verdict_scope(seeded, client, auth):
-    refused = client.post("/api/v1/reports", json=_move_report(verdict=True),
-                          headers=auth("write"))
+    refused = client.post("/api/v1/reports", json=_move_report(verdict=True), headers=auth("write"))
     _problem(refused, 403)
-    accepted = client.post("/api/v1/reports", json=_move_report(verdict=True),
-                           headers=auth("admin"))
+    accepted = client.post(
+        "/api/v1/reports", json=_move_report(verdict=True), headers=auth("admin")
+    )
     assert accepted.status_code == 201
     assert accepted.get_json()["score"]["status"] == "resolved_true"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"claim_key": "k", "claim": "c", "outlet": "o", "stance": "supports",
-      "attribution": "little bird"}, "attribution"),
-    ({"outlet": "o", "stance": "supports"}, "claim_id"),
-    ({"claim_key": "k", "claim": "c", "stance": "supports"}, "outlet"),
-    ({"claim_key": "k", "claim": "c", "outlet": "o", "stance": "supports", "cites": True},
-     "cites"),
-    ({"claim_key": "k", "claim": "c", "outlet": "o", "stance": "supports",
-      "published_at": "2024-11-18"}, "published_at"),
-    ({"claim_id": 999, "outlet": "o", "stance": "supports"}, None),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (
+            {
+                "claim_key": "k",
+                "claim": "c",
+                "outlet": "o",
+                "stance": "supports",
+                "attribution": "little bird",
+            },
+            "attribution",
+        ),
+        ({"outlet": "o", "stance": "supports"}, "claim_id"),
+        ({"claim_key": "k", "claim": "c", "stance": "supports"}, "outlet"),
+        (
+            {"claim_key": "k", "claim": "c", "outlet": "o", "stance": "supports", "cites": True},
+            "cites",
+        ),
+        (
+            {
+                "claim_key": "k",
+                "claim": "c",
+                "outlet": "o",
+                "stance": "supports",
+                "published_at": "2024-11-18",
+            },
+            "published_at",
+        ),
+        ({"claim_id": 999, "outlet": "o", "stance": "supports"}, None),
+    ],
+)
 def test_bad_report_bodies_name_the_field(seeded, client, auth, body, field):
     response = client.post("/api/v1/reports", json=body, headers=auth("write"))
     if field is None:
