@@ -161,6 +161,33 @@ def rescore(obj: dict) -> None:
     click.echo(f"rescored {count} claims; {changed} changed")
 
 
+@main.command()
+@click.option("--explain/--no-explain", default=True, show_default=True,
+              help="Print each provenance cluster's contribution and reason.")
+@click.pass_obj
+def scores(obj: dict, explain: bool) -> None:
+    """Print every claim's stored score: confidence, interval, label and explanation."""
+    from models import Claim
+
+    with _uow(obj["url"]) as uow:
+        for claim in uow.session.scalars(select(Claim).order_by(Claim.id)):
+            if claim.confidence is None:
+                click.echo(f"{claim.key}: not scored yet")
+                continue
+            status = "" if claim.status == "open" else f" [{claim.status.replace('_', ' ')}]"
+            click.echo(
+                f"{claim.key}: {claim.confidence:.2f} ({claim.confidence_lower:.2f}–"
+                f"{claim.confidence_upper:.2f}) {claim.label}, grade {claim.grade}, "
+                f"{claim.n_reports} reports in {claim.n_clusters} clusters{status}"
+            )
+            if explain:
+                for part in claim.explanation or []:
+                    click.echo(
+                        f"    {part['log_odds']:+.2f} log-odds ({part['probability_points']:+.1f}"
+                        f" pts)  {part['reason']}"
+                    )
+
+
 # -- keys ------------------------------------------------------------------------------------
 @main.group()
 def keys() -> None:
