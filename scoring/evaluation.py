@@ -12,7 +12,9 @@ the held-out claims from their reports alone. The baselines see the same folds:
 - ``prior_model``: the online scorer with the documented priors and nothing learned
   (:func:`scoring.engine.score_claim` with :func:`scoring.attribution.default_parameters`).
 
-Metrics are computed on the pooled out-of-fold predictions of resolved claims.
+The model is calibrated as it would be deployed, on resolved training claims only (see
+:func:`evaluate_records`). Metrics are computed on the pooled out-of-fold predictions of
+resolved claims.
 ``srs evaluate`` calls :func:`evaluate_records` and :func:`write_plots`.
 """
 
@@ -29,9 +31,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedGroupKFold
 
+from scoring.calibration import apply_calibration, fit_calibration
+from scoring.evidence import Calibration
 from scoring.interchange import InterchangeRecord
 from scoring.learning import DENIES, SUPPORTS, ReliabilityEstimator, ReportTable
 
+INNER_FOLDS = 3
+"""Folds within the training claims for the calibrator: three keeps two thirds of them
+for each inner fit at three extra fits per fold."""
 METRIC_NAMES = ("accuracy", "roc_auc", "brier", "log_loss", "ece", "n_claims")
 N_CALIBRATION_BINS = 10
 
@@ -147,6 +154,7 @@ def evaluate_records(
     seed: int = 0,
     estimator: ReliabilityEstimator | None = None,
     outlet_kinds: Mapping[str, str] | None = None,
+    calibrate: bool = True,
 ) -> EvaluationResult:
     """Cross-validate the estimator and the baselines on interchange records.
 
@@ -162,19 +170,27 @@ def evaluate_records(
         Cloned for every fold; default ``ReliabilityEstimator()``.
     outlet_kinds : mapping of str to str, optional
         Outlet kinds by name (the interchange format does not carry them).
+    calibrate : bool
+        Calibrate the model as deployed: a calibrator (:func:`fit_calibration`) fitted on
+        out-of-fold predictions within the training claims (:data:`INNER_FOLDS` folds),
+        applied to the test claims. The uncalibrated predictions are kept in
+        ``predictions["model_raw"]``.
     """
     records = list(records)
     table = ReportTable.from_records(records, outlet_kinds)
     estimator = ReliabilityEstimator() if estimator is None else estimator
     counts = stance_counts(table)
     majority = majority_confidence(table)
-    tested, names = [], ("model", "majority", "stance_counts_logreg")
+    tested, names = [], ("model", "model_raw", "majority", "stance_counts_logreg")
     predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
     fold_of, splits = [], []
     for number, test in enumerate(_claim_folds(table, folds, seed)):
         train = np.setdiff1d(np.arange(table.n_claims), test)
         model = clone(estimator).fit(table.select_claims(train))
-        predictions["model"].append(model.predict_proba(table.select_claims(test))[:, 1])
+        raw = model.predict_proba(table.select_claims(test))[:, 1]
+        calibration = _inner_calibration(estimator, table, train, seed) if calibrate else None
+        predictions["model_raw"].append(raw)
+        predictions["model"].append(apply_calibration(calibration or Calibration(), raw))
         predictions["majority"].append(majority[test])
         predictions["stance_counts_logreg"].append(_counts_logreg(table, counts, train, test))
         tested.append(test)
@@ -190,6 +206,7 @@ def evaluate_records(
     pooled["prior_model"] = prior_model_confidence(records, table.claim_keys[claims], outlet_kinds)
     verdicts = table.verdicts[claims].astype(bool)
     metrics = {name: claim_metrics(verdicts, p) for name, p in pooled.items()}
+    del metrics["model_raw"]
     return EvaluationResult(
         metrics=metrics.pop("model"),
         baselines=metrics,
@@ -199,6 +216,18 @@ def evaluate_records(
         fold=np.concatenate(fold_of),
         splits=tuple(splits),
     )
+
+
+def _inner_calibration(estimator, table: ReportTable, train: np.ndarray, seed: int):
+    """A calibrator fitted on out-of-fold predictions among the training claims only."""
+    inner = table.select_claims(train)
+    confidence, verdicts = [], []
+    for test in _claim_folds(inner, INNER_FOLDS, seed):
+        fit_on = np.setdiff1d(np.arange(inner.n_claims), test)
+        model = clone(estimator).fit(inner.select_claims(fit_on))
+        confidence.append(model.predict_proba(inner.select_claims(test))[:, 1])
+        verdicts.append(inner.verdicts[test].astype(bool))
+    return fit_calibration(np.concatenate(confidence), np.concatenate(verdicts))
 
 
 def _counts_logreg(table, counts, train, test) -> np.ndarray:
