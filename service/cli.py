@@ -49,7 +49,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.pass_obj
 def serve(obj: dict, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API and dashboard under gunicorn until interrupted."""
+    """Serve the API under gunicorn until interrupted."""
     from service.serving import run_gunicorn
 
     run_gunicorn(obj["url"], host=host, port=port, workers=workers, threads=threads)
