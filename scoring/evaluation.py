@@ -47,9 +47,9 @@ N_CALIBRATION_BINS = 10
 class EvaluationResult:
     """Metrics of the model and the baselines, and the predictions they come from.
 
-    ``predictions`` maps ``"model"`` and each baseline to P(true) of each evaluated claim,
-    aligned with ``claim_keys`` and ``verdicts``; ``fold`` is each claim's test fold and
-    ``splits`` the (training, test) claim keys of every fold.
+    ``predictions`` maps ``"model"``, ``"model_raw"`` (uncalibrated) and each baseline to
+    P(true) of each evaluated claim, aligned with ``claim_keys`` and ``verdicts``; ``fold``
+    is each claim's test fold and ``splits`` the (training, test) claim keys of every fold.
     """
 
     metrics: dict[str, Any]
