@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,8 @@ from scoring.evidence import Calibration, ModelParameters
 
 
 def parameters_to_json(params: ModelParameters) -> dict[str, Any]:
-    out = asdict(params)
+    # asdict() would deep-copy the read-only mapping proxies, which cannot be copied.
+    out: dict[str, Any] = {f.name: getattr(params, f.name) for f in fields(params)}
     for name in ("attribution_credibility", "outlet_reliability", "kind_reliability"):
         out[name] = dict(getattr(params, name))
     out["calibration"] = asdict(params.calibration)

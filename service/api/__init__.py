@@ -9,8 +9,8 @@ API_PREFIX = "/api/v1"
 
 
 def register_blueprints(api: Api, app: Flask) -> None:
-    from service.api import admin, claims, health, outlets, reports
+    from service.api import admin, claims, health, model_versions, outlets, reports
 
-    for module in (health, outlets, claims, reports, admin):
+    for module in (health, outlets, claims, reports, model_versions, admin):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     health.register_root_aliases(app)

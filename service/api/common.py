@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page
 from sqlalchemy import Select, func, select
@@ -181,6 +181,8 @@ def write_operation(scope: str, *, idempotent: bool = True):
                 if replay is None:
                     raise
                 return replay
+            for run_after_commit in g.pop("after_commit", ()):
+                run_after_commit()
             return response
 
         doc = dict(getattr(view, "_apidoc", {}))
