@@ -10,7 +10,10 @@ the held-out claims from their reports alone. The baselines see the same folds:
 - ``stance_counts_logreg``: logistic regression on each claim's raw counts of supports,
   denials and neutral reports, fitted on the training claims;
 - ``prior_model``: the online scorer with the documented priors and nothing learned
-  (:func:`scoring.engine.score_claim` with :func:`scoring.attribution.default_parameters`).
+  (:func:`scoring.engine.score_claim` with :func:`scoring.attribution.default_parameters`);
+- ``engine_learned``: the online scorer with the parameters each fold's fit exports
+  (:meth:`ReliabilityEstimator.to_model_parameters`), uncalibrated: what the service
+  stores after ``srs fit``, before its calibration step.
 
 The model is calibrated as it would be deployed, on resolved training claims only (see
 :func:`evaluate_records`). Metrics are computed on the pooled out-of-fold predictions of
@@ -54,6 +57,7 @@ class EvaluationResult:
 
     metrics: dict[str, Any]
     baselines: dict[str, dict[str, Any]]
+    variants: dict[str, dict[str, Any]]
     claim_keys: np.ndarray
     verdicts: np.ndarray
     predictions: dict[str, np.ndarray]
@@ -61,10 +65,12 @@ class EvaluationResult:
     splits: tuple[tuple[frozenset[str], frozenset[str]], ...]
 
     def to_json(self) -> dict[str, Any]:
-        """``{"model": {metric: value}, "baselines": {name: {metric: value}}}``."""
+        """``{"model": {metric: value}, "baselines": {name: {metric: value}},
+        "variants": {name: {metric: value}}}``; variants are other forms of the model."""
         return {
             "model": dict(self.metrics),
             "baselines": {name: dict(m) for name, m in self.baselines.items()},
+            "variants": {name: dict(m) for name, m in self.variants.items()},
         }
 
 
@@ -111,8 +117,19 @@ def prior_model_confidence(
     outlet_kinds: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """Confidence of the online scorer with the documented priors, per claim key."""
-    # Imported here: the engine is a sibling module the evaluation only borrows.
     from scoring.attribution import default_parameters
+
+    return engine_confidence(records, claim_keys, default_parameters(), outlet_kinds)
+
+
+def engine_confidence(
+    records: Iterable[InterchangeRecord],
+    claim_keys: Iterable[str],
+    params,
+    outlet_kinds: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """Confidence of the online scorer (what the service stores) with ``params``."""
+    # Imported here: the engine is a sibling module the evaluation only borrows.
     from scoring.engine import score_claim
     from scoring.evidence import ReportEvidence
 
@@ -132,7 +149,6 @@ def prior_model_confidence(
                 published_at=record.published_at,
             )
         )
-    params = default_parameters()
     return np.array([score_claim(reports[key], params).confidence for key in claim_keys])
 
 
@@ -181,7 +197,8 @@ def evaluate_records(
     estimator = ReliabilityEstimator() if estimator is None else estimator
     counts = stance_counts(table)
     majority = majority_confidence(table)
-    tested, names = [], ("model", "model_raw", "majority", "stance_counts_logreg")
+    names = ("model", "model_raw", "engine_learned", "majority", "stance_counts_logreg")
+    tested = []
     predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
     fold_of, splits = [], []
     for number, test in enumerate(_claim_folds(table, folds, seed)):
@@ -191,6 +208,11 @@ def evaluate_records(
         calibration = _inner_calibration(estimator, table, train, seed) if calibrate else None
         predictions["model_raw"].append(raw)
         predictions["model"].append(apply_calibration(calibration or Calibration(), raw))
+        predictions["engine_learned"].append(
+            engine_confidence(
+                records, table.claim_keys[test], model.to_model_parameters("fold"), outlet_kinds
+            )
+        )
         predictions["majority"].append(majority[test])
         predictions["stance_counts_logreg"].append(_counts_logreg(table, counts, train, test))
         tested.append(test)
@@ -209,6 +231,7 @@ def evaluate_records(
     del metrics["model_raw"]
     return EvaluationResult(
         metrics=metrics.pop("model"),
+        variants={"engine_learned": metrics.pop("engine_learned")},
         baselines=metrics,
         claim_keys=table.claim_keys[claims],
         verdicts=verdicts,

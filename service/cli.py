@@ -297,7 +297,11 @@ def evaluate(path: str, folds: int, seed: int, out_dir: str | None) -> None:
     except ValueError as error:
         _fail(f"{path}: {error}")
     metrics = result.to_json()
-    rows = [("model", metrics["model"]), *metrics["baselines"].items()]
+    rows = [
+        ("model", metrics["model"]),
+        *metrics["variants"].items(),
+        *metrics["baselines"].items(),
+    ]
     click.echo(
         f"{'':22s}{'accuracy':>9s}{'roc_auc':>9s}{'brier':>8s}{'log_loss':>9s}"
         f"{'ece':>7s}{'claims':>8s}"

@@ -106,9 +106,10 @@ def test_model_beats_every_baseline(evaluation):
 def test_metrics_json_shape(evaluation):
     dataset, result = evaluation
     report = result.to_json()
-    assert set(report) == {"model", "baselines"}
+    assert set(report) == {"model", "baselines", "variants"}
     assert set(report["baselines"]) == {"majority", "stance_counts_logreg", "prior_model"}
-    for metrics in [report["model"], *report["baselines"].values()]:
+    assert set(report["variants"]) == {"engine_learned"}
+    for metrics in [report["model"], *report["baselines"].values(), *report["variants"].values()]:
         assert set(metrics) == set(METRIC_NAMES)
         assert metrics["n_claims"] == int((~np.isnan(dataset.table.verdicts)).sum())
         assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["ece"] <= 1
