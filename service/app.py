@@ -18,6 +18,7 @@ from service.errors import (
     register_error_handlers,
     render_http_exception,
 )
+from service.rate_limits import limiter
 
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -92,4 +93,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_blueprints(api, app)
     app.before_request(require_json_body)
+    limiter.init_app(app)
     return app

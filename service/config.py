@@ -35,6 +35,10 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": os.environ.get("SRS_SWAGGER_UI_URL", ""),
         "JSON_SORT_KEYS": False,
+        "RATE_LIMIT_PER_ADDRESS": os.environ.get("SRS_RATE_LIMIT_PER_ADDRESS", "1200/minute"),
+        "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
     }
     if overrides:
         config.update(overrides)
@@ -50,4 +54,7 @@ ENVIRONMENT = (
     "SRS_MAX_BODY_BYTES",
     "SRS_SIMILARITY_WARNING",
     "SRS_SWAGGER_UI_URL",
+    "SRS_RATE_LIMIT_PER_ADDRESS",
+    "SRS_RATE_LIMIT_PER_KEY",
+    "SRS_RATE_LIMIT_STORAGE",
 )

@@ -458,3 +458,46 @@ def test_a_changed_claim_text_under_the_same_key_is_refused(seeded, client, auth
     body = _move_report(claim="A different text")
     errors = _problem(client.post("/api/v1/reports", json=body, headers=auth("write")), 422)
     assert "claim" in errors["errors"]["json"]
+
+
+def _limited_app(database_url, **limits):
+    from service.app import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, **limits})
+
+
+def test_rate_limit_per_api_key_answers_429_with_retry_after(database_url, api_keys):
+    app = _limited_app(database_url, RATE_LIMIT_PER_KEY="3/minute")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_keys['read']}"}
+    statuses = [client.get("/api/v1/claims", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/claims", headers=headers)
+    _problem(limited, 429)
+    assert int(limited.headers["Retry-After"]) > 0
+    other_key = {"Authorization": f"Bearer {api_keys['write']}"}
+    assert client.get("/api/v1/claims", headers=other_key).status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_rate_limit_per_address_covers_anonymous_callers(database_url):
+    app = _limited_app(database_url, RATE_LIMIT_PER_ADDRESS="2/minute")
+    client = app.test_client()
+    assert [client.get("/api/v1/claims").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_rate_limits_can_be_shared_through_redis(database_url, api_keys):
+    """The storage docker-compose uses: two app instances share one count."""
+    import uuid
+
+    settings = {
+        "RATE_LIMIT_PER_KEY": "2/minute",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"srs-test-{uuid.uuid4().hex}",
+    }
+    first = _limited_app(database_url, **settings).test_client()
+    second = _limited_app(database_url, **settings).test_client()
+    headers = {"Authorization": f"Bearer {api_keys['read']}"}
+    assert first.get("/api/v1/claims", headers=headers).status_code == 200
+    assert second.get("/api/v1/claims", headers=headers).status_code == 200
+    assert first.get("/api/v1/claims", headers=headers).status_code == 429

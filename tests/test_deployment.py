@@ -22,6 +22,9 @@ def test_compose_runs_postgres_and_the_api():
     assert services["api"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert "healthcheck" in services["db"] and "healthcheck" in services["api"]
     assert "pgdata" in _compose()["volumes"]
+    # Rate-limit counts live in Redis so that every gunicorn worker shares them.
+    assert services["api"]["environment"]["SRS_RATE_LIMIT_STORAGE"].startswith("redis://redis:")
+    assert services["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
 def test_compose_environment_is_what_the_app_reads():
