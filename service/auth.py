@@ -32,7 +32,7 @@ class Caller:
 ANONYMOUS = Caller(key_id=None, name="anonymous", scope=None)
 
 
-def _presented_key() -> str | None:
+def presented_key() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
@@ -42,7 +42,7 @@ def _presented_key() -> str | None:
 
 def authenticate(needed: str) -> Caller:
     """The caller, checked for scope ``needed``; raises 401 or 403 problems."""
-    presented = _presented_key()
+    presented = presented_key()
     if presented is None:
         if needed == "read" and current_app.config.get("OPEN_READS"):
             return ANONYMOUS

@@ -11,21 +11,15 @@ from flask import current_app, request
 from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_remote_address
 
+from service.auth import presented_key
 from service.keys import hash_key
 
 PROBES = ("/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz")
 
 
-def _presented_key() -> str | None:
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        return None
-    return credentials.strip()
-
-
 def _api_key_identity() -> str:
     # A hash, never the key itself: limiter storage (Redis) must not hold secrets.
-    return "key:" + hash_key(_presented_key() or "")[:24]
+    return "key:" + hash_key(presented_key() or "")[:24]
 
 
 def _not_limited() -> bool:
@@ -33,7 +27,7 @@ def _not_limited() -> bool:
 
 
 def _anonymous_or_not_limited() -> bool:
-    return _not_limited() or _presented_key() is None
+    return _not_limited() or presented_key() is None
 
 
 limiter = Limiter(

@@ -215,9 +215,6 @@ class ReportRecorder:
         self._apply_verdict(claim, record.verdict, line)
         return report
 
-    def touch(self, claim: Claim) -> None:
-        self._touched_claims.add(claim.id)
-
     def finish(self, cause: str) -> RecordingSummary:
         """Rescore every claim this recorder changed (claims locked, in id order)."""
         self.session.flush()

@@ -10,6 +10,7 @@ from models import Claim, Report, ScoreHistory
 from service.api.common import (
     Blueprint,
     PagedSelect,
+    escape_like,
     paginate,
     read_operation,
     write_operation,
@@ -35,10 +36,6 @@ from service.similarity import similar_claims
 blp = Blueprint("claims", __name__, description="Claims, their scores and verdicts")
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered_claims(args):
     change = change_24h_column()
     statement = select(Claim, change)
@@ -57,7 +54,7 @@ def _filtered_claims(args):
         statement = statement.where(Claim.id.in_(reported))
     if "q" in args:
         for word in args["q"].split()[:10]:
-            statement = statement.where(Claim.text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+            statement = statement.where(Claim.text.ilike(f"%{escape_like(word)}%", escape="\\"))
     sort = args.get("sort", "-updated")
     column = {
         "confidence": Claim.confidence,

@@ -9,6 +9,7 @@ from models import Outlet, Report
 from service.api.common import (
     Blueprint,
     PagedSelect,
+    escape_like,
     paginate,
     read_operation,
     write_operation,
@@ -52,7 +53,7 @@ class Outlets(MethodView):
             statement = statement.where(Outlet.kind == args["kind"])
         if "q" in args:
             statement = statement.where(
-                Outlet.name.ilike(f"%{_escape_like(args['q'])}%", escape="\\")
+                Outlet.name.ilike(f"%{escape_like(args['q'])}%", escape="\\")
             )
         session = request_uow().session
         params = active_parameters(session)
@@ -92,7 +93,3 @@ class OutletById(MethodView):
         blp.check_etag(outlet_view(outlet, params, count), OutletSchema)
         edit_outlet(session, outlet, changes, current_caller())
         return outlet_view(outlet, params, count)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
