@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -121,25 +121,31 @@ class ReportTable:
             ),
         )
 
+    def select_reports(self, keep: np.ndarray) -> ReportTable:
+        """The same claims and outlets with only the reports where ``keep`` is true."""
+        per_report = (
+            "claim",
+            "outlet",
+            "stance",
+            "attribution",
+            "interested",
+            "cluster",
+            "counted",
+        )
+        return replace(self, **{name: getattr(self, name)[keep] for name in per_report})
+
     def select_claims(self, claims: np.ndarray) -> ReportTable:
         """The sub-table of the given claim indices (or boolean mask), claims re-indexed
         in the given order; outlets are kept as they are."""
         claims = np.arange(self.n_claims)[np.asarray(claims)]
         new_index = np.full(self.n_claims, -1, dtype=np.int64)
         new_index[claims] = np.arange(len(claims))
-        keep = new_index[self.claim] >= 0
-        return ReportTable(
-            claim=new_index[self.claim[keep]].astype(np.int32),
-            outlet=self.outlet[keep],
-            stance=self.stance[keep],
-            attribution=self.attribution[keep],
-            interested=self.interested[keep],
-            cluster=self.cluster[keep],
-            counted=self.counted[keep],
+        kept = self.select_reports(new_index[self.claim] >= 0)
+        return replace(
+            kept,
+            claim=new_index[kept.claim].astype(np.int32),
             claim_keys=self.claim_keys[claims],
             verdicts=self.verdicts[claims],
-            outlet_names=self.outlet_names,
-            outlet_kinds=self.outlet_kinds,
         )
 
 

@@ -124,20 +124,7 @@ class SyntheticDataset:
     def drop_copies(self) -> SyntheticDataset:
         """The same claims and original reports, with every copy removed."""
         keep = ~self.is_copy
-        t = self.table
-        table = ReportTable(
-            claim=t.claim[keep],
-            outlet=t.outlet[keep],
-            stance=t.stance[keep],
-            attribution=t.attribution[keep],
-            interested=t.interested[keep],
-            cluster=t.cluster[keep],
-            counted=t.counted[keep],
-            claim_keys=t.claim_keys,
-            verdicts=t.verdicts,
-            outlet_names=t.outlet_names,
-            outlet_kinds=t.outlet_kinds,
-        )
+        table = self.table.select_reports(keep)
         return SyntheticDataset(
             table=table,
             report_keys=self.report_keys[keep],
