@@ -75,8 +75,8 @@ def requires(scope: str):
         manual["security"] = [{"bearerAuth": []}]
         manual["x-required-scope"] = scope
         responses = dict(manual.get("responses", {}))
-        responses.setdefault(401, {"$ref": "#/components/responses/UNAUTHORIZED"})
-        responses.setdefault(403, {"$ref": "#/components/responses/FORBIDDEN"})
+        responses.setdefault(401, "UNAUTHORIZED")
+        responses.setdefault(403, "FORBIDDEN")
         manual["responses"] = responses
         doc["manual_doc"] = manual
         wrapper._apidoc = doc

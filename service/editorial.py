@@ -7,6 +7,8 @@ API's views are thin: parse, call one of these, dump.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,7 +175,7 @@ def retract_report(session: Session, report_id: int, reason: str, caller: Caller
 def create_claim(
     session: Session, key: str | None, text: str, caller: Caller, similarity_threshold: float
 ) -> tuple[Claim, list[RecordWarning]]:
-    key = key or slugify(text)[:80]
+    key = key or _key_from_text(text)
     if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
         raise Conflict(f"A claim with key {key!r} exists already.")
     now = utcnow()
@@ -184,6 +186,14 @@ def create_claim(
     warning = _similar_claim_warning(session, claim, similarity_threshold)
     audit(session, caller, "create_claim", f"claim:{claim.key}")
     return claim, [warning] if warning else []
+
+
+def _key_from_text(text: str) -> str:
+    """A slug of the text; a text with no Latin letter or digit (which slugify would turn
+    into its fallback, the same for every such claim) gets a random key instead."""
+    if re.search(r"[A-Za-z0-9]", text):
+        return slugify(text)[:80]
+    return "claim-" + secrets.token_hex(6)
 
 
 def edit_claim(session: Session, claim: Claim, text: str, caller: Caller) -> Claim:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,17 +31,31 @@ class _ClaimIndex:
     def __init__(self, rows: list[tuple[int, str, str]]):
         self.rows = rows
         texts = [text for _, _, text in rows]
-        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode")
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, strip_accents="unicode"
-        )
-        self.matrix = hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)])
-        self.matrix = self.matrix.tocsr()
+        self.vectorizers: list[TfidfVectorizer] = []
+        parts = []
+        for vectorizer in (
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode"),
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, strip_accents="unicode"
+            ),
+        ):
+            try:
+                parts.append(vectorizer.fit_transform(texts))
+            except ValueError:
+                # No term at all (every claim is one letter, say): this view contributes
+                # nothing rather than failing the request that recorded such a claim.
+                continue
+            self.vectorizers.append(vectorizer)
+        if not parts:
+            parts = [csr_matrix((len(texts), 1))]
+        self.matrix = hstack(parts).tocsr()
         norms = np.sqrt(np.asarray(self.matrix.multiply(self.matrix).sum(axis=1))).ravel()
         self.norms = np.where(norms > 0, norms, 1.0)
 
     def query(self, text: str, k: int) -> list[SimilarClaim]:
-        vector = hstack([self.words.transform([text]), self.chars.transform([text])]).tocsr()
+        if not self.vectorizers:
+            return []
+        vector = hstack([v.transform([text]) for v in self.vectorizers]).tocsr()
         norm = float(np.sqrt(vector.multiply(vector).sum())) or 1.0
         scores = np.asarray(self.matrix @ vector.T.toarray()).ravel() / (self.norms * norm)
         order = np.argsort(-scores, kind="stable")[:k]

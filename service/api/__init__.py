@@ -9,8 +9,10 @@ API_PREFIX = "/api/v1"
 
 
 def register_blueprints(api: Api, app: Flask) -> None:
-    from service.api import admin, claims, health, model_versions, outlets, reports
+    from service.api import admin, claims, contract, health, model_versions, outlets, reports
 
+    contract.before_blueprints(api, app)
     for module in (health, outlets, claims, reports, model_versions, admin):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     health.register_root_aliases(app)
+    contract.after_blueprints(api)

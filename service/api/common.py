@@ -4,6 +4,7 @@ and the decorators for read and write operations (auth, idempotency, one commit)
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -14,6 +15,7 @@ import marshmallow as ma
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +26,10 @@ from service.database import request_uow, unit_of_work
 from service.errors import Unprocessable
 
 MAX_PAGE_SIZE = 100
+MAX_OFFSET = 2**31 - 1
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Printable ASCII, no space at either end: what a header carries unchanged through proxies.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 
 
 class StrictSchema(ma.Schema):
@@ -37,6 +42,14 @@ class StrictSchema(ma.Schema):
 
 class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint, adding an RFC 8288 ``Link`` header to paginated lists."""
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        # X-Pagination holds a JSON object; flask-smorest documents it with a bare object
+        # schema, which OpenAPI reads as the "simple" style (k,v,k,v), not JSON.
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata, a JSON object",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
 
     def _set_pagination_metadata(self, page_params, result, headers):
         result, headers = super()._set_pagination_metadata(page_params, result, headers)
@@ -74,6 +87,10 @@ class SelectPage(Page):
 
     @property
     def items(self):
+        if self.page_params.first_item > MAX_OFFSET:
+            # Past any row there can be (ids are INTEGERs); an OFFSET this large would
+            # overflow the driver's integer instead of answering an empty page.
+            return []
         statement = self.query.statement
         page = statement.offset(self.page_params.first_item).limit(self.page_params.page_size)
         if len(statement.column_descriptions) == 1:
@@ -154,10 +171,12 @@ def write_operation(scope: str, *, idempotent: bool = True):
             key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
             if key is not None:
                 key = key.strip()
-                if not key or len(key) > 200:
+                if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
                     raise Unprocessable(
-                        "Idempotency-Key must be 1 to 200 characters.",
-                        errors={"headers": {IDEMPOTENCY_HEADER: ["1 to 200 characters"]}},
+                        "Idempotency-Key must be 1 to 200 printable ASCII characters.",
+                        errors={
+                            "headers": {IDEMPOTENCY_HEADER: ["1 to 200 printable ASCII characters"]}
+                        },
                     )
                 replay = _check_stored(key)
                 if replay is not None:
@@ -199,7 +218,12 @@ def write_operation(scope: str, *, idempotent: bool = True):
                     "name": IDEMPOTENCY_HEADER,
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "pattern": IDEMPOTENCY_KEY_PATTERN,
+                    },
                     "description": "Retry-safe key: a retry with the same key and body "
                     "returns the first response and writes nothing new.",
                 },

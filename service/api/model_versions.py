@@ -11,7 +11,7 @@ from service.api.common import Blueprint, PagedSelect, paginate, read_operation,
 from service.auth import current_caller
 from service.database import database, request_uow
 from service.editorial import audit
-from service.errors import NotFound, Unprocessable
+from service.errors import Conflict, NotFound
 from service.learning import (
     NotEnoughHistory,
     activate,
@@ -45,6 +45,7 @@ class ModelVersions(MethodView):
 
     @write_operation("admin")
     @blp.response(201, ModelVersionSchema)
+    @blp.alt_response(409, response="CONFLICT", description="Too few resolved claims to fit")
     def post(self):
         """Fit a new version on the stored reports and verdicts and activate it; open
         claims are rescored in the background, their history naming the version."""
@@ -52,7 +53,8 @@ class ModelVersions(MethodView):
         try:
             stored = fit_model_version(session)
         except NotEnoughHistory as error:
-            raise Unprocessable(str(error)) from None
+            # The request is fine; the stored history is not enough yet (a state conflict).
+            raise Conflict(str(error)) from None
         activate(session, stored.version)
         audit(session, current_caller(), "fit_model", f"model:{stored.version}")
         _after_commit_rescore(stored.version)

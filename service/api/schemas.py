@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -16,19 +18,37 @@ DateTime = ma.fields.AwareDateTime
 List = ma.fields.List
 Nested = ma.fields.Nested
 
-KEY = validate.And(validate.Length(min=1, max=200), validate.Regexp(r"^\S(.*\S)?$"))
-SHORT_TEXT = validate.Length(min=1, max=500)
-LONG_TEXT = validate.Length(min=1, max=10_000)
+# Lists, not validate.And: apispec documents each validator of a list, none inside an And.
+# A key has no control characters and no space at either end. The classes are spelled out
+# because Python's \s, ECMA's and Rust's (the fuzzer's) differ on \x1c-\x1f, \x85 and
+# \ufeff; (?!\n) because Python's $ also matches before a final newline.
+_KEY_EDGE = r"[^\s\x00-\x1f\x7f-\x9f\ufeff]"  # noqa: RUF001
+KEY_PATTERN = rf"^{_KEY_EDGE}(?:[^\x00-\x1f\x7f-\x9f]*{_KEY_EDGE})?(?!\n)$"
+KEY = [validate.Length(min=1, max=200), validate.Regexp(KEY_PATTERN)]
+# A web or FTP address with a host; the same pattern is documented and checked.
+_SPACE_OR_CONTROL = r"\s\x00-\x1f\x7f-\x9f\ufeff"
+URL_PATTERN = (
+    rf"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://[^{_SPACE_OR_CONTROL}/?#]+"
+    rf"(?:[/?#][^{_SPACE_OR_CONTROL}]*)?(?!\n)$"
+)
+# Text must show something: an all-blank claim broke the similarity index (a 500) and an
+# all-blank outlet name became an outlet called "". Anchored at the start for Python's
+# match(); [\s\S] because "." stops at a newline in both engines.
+NOT_BLANK = validate.Regexp(
+    rf"^[\s\S]*?[^{_SPACE_OR_CONTROL}]", error="Must contain a visible character."
+)
+NAME = [validate.Length(min=1, max=200), NOT_BLANK]
+SHORT_TEXT = [validate.Length(min=1, max=500), NOT_BLANK]
+LONG_TEXT = [validate.Length(min=1, max=10_000), NOT_BLANK]
 PROBABILITY = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
-ID = validate.Range(min=1, max=2**31 - 1)
+MAX_ID = 2**31 - 1
+ID = validate.Range(min=1, max=MAX_ID)
 
 
 # -- outlets ---------------------------------------------------------------------------------
 class OutletSchema(StrictSchema):
     id = Int(dump_only=True)
-    name = Str(
-        required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Reuters"}
-    )
+    name = Str(required=True, validate=NAME, metadata={"example": "Reuters"})
     slug = Str(
         validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"), metadata={"example": "reuters"}
     )
@@ -53,7 +73,7 @@ class OutletSchema(StrictSchema):
 
 
 class OutletPatchSchema(StrictSchema):
-    name = Str(validate=validate.Length(min=1, max=200))
+    name = Str(validate=NAME)
     country = Str(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
     prior_reliability = Float(validate=PROBABILITY)
@@ -176,9 +196,15 @@ class KeyOrId(ma.fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ma.ValidationError("Must be a report key (string) or id (integer).")
-        if isinstance(value, str) and not 1 <= len(value.strip()) <= 200:
-            raise ma.ValidationError("Must be 1 to 200 characters.")
-        return value.strip() if isinstance(value, str) else value
+        if isinstance(value, str):
+            if len(value) > 200 or not re.match(KEY_PATTERN, value):
+                raise ma.ValidationError(
+                    "A report key is 1 to 200 characters, without control characters or "
+                    "spaces at either end."
+                )
+        elif not 1 <= value <= MAX_ID:
+            raise ma.ValidationError(f"A report id is 1 to {MAX_ID}.")
+        return value
 
 
 class ReportInSchema(StrictSchema):
@@ -197,7 +223,7 @@ class ReportInSchema(StrictSchema):
     )
     report_key = Str(validate=KEY, metadata={"example": "reuters-2024-11-18-turkish-denial"})
     outlet_id = Int(validate=ID)
-    outlet = Str(validate=validate.Length(min=1, max=200), metadata={"example": "Reuters"})
+    outlet = Str(validate=NAME, metadata={"example": "Reuters"})
     stance = Str(required=True, validate=validate.OneOf(STANCES), metadata={"example": "denies"})
     attribution = Str(
         load_default="unattributed",
@@ -212,13 +238,16 @@ class ReportInSchema(StrictSchema):
         allow_none=True,
         metadata={
             "description": "The report this one repeats: its key or id",
-            "oneOf": [{"type": "string"}, {"type": "integer"}],
+            "oneOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": KEY_PATTERN},
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            ],
         },
     )
     published_at = DateTime(allow_none=True, metadata={"example": "2024-11-18T10:00:00Z"})
     url = Str(
         allow_none=True,
-        validate=validate.And(validate.Length(max=2000), validate.URL(require_tld=False)),
+        validate=[validate.Length(max=2000), validate.Regexp(URL_PATTERN)],
     )
     quote = Str(allow_none=True, validate=LONG_TEXT)
 
@@ -278,13 +307,13 @@ class BatchOutSchema(ma.Schema):
 
 
 class RetractionArgs(StrictSchema):
-    reason = Str(load_default="retracted", validate=validate.Length(min=1, max=1000))
+    reason = Str(load_default="retracted", validate=[validate.Length(min=1, max=1000), NOT_BLANK])
 
 
 # -- keys and audit --------------------------------------------------------------------------
 class KeySchema(StrictSchema):
     id = Int(dump_only=True)
-    name = Str(required=True, validate=validate.Length(min=1, max=200))
+    name = Str(required=True, validate=NAME)
     scope = Str(required=True, validate=validate.OneOf(("read", "write", "verdict", "admin")))
     prefix = Str(dump_only=True)
     created_at = DateTime(dump_only=True)
