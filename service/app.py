@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 
-from service import database
+from service import cors, database, request_limits
 from service.config import load_config
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -92,6 +92,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.api import register_blueprints
 
     register_blueprints(api, app)
+    request_limits.init_app(app)
+    cors.init_app(app)
     app.before_request(require_json_body)
     limiter.init_app(app)
     return app

@@ -39,6 +39,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Origins allowed to call the API from a browser; none (CORS off) unless set.
+        "CORS_ORIGINS": os.environ.get("SRS_CORS_ORIGINS", ""),
     }
     if overrides:
         config.update(overrides)
@@ -57,4 +59,5 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_ADDRESS",
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
+    "SRS_CORS_ORIGINS",
 )

@@ -12,6 +12,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# RFC 9110's names where werkzeug still uses the older ones, so one status has one title.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 log = logging.getLogger(__name__)
 
 
@@ -111,7 +113,8 @@ def render_http_exception(error: HTTPException) -> Response:
         allowed = getattr(error, "valid_methods", None)
         if allowed:
             headers["Allow"] = ", ".join(allowed)
-    return problem_response(error.code or 500, error.name, detail, errors, headers)
+    status = error.code or 500
+    return problem_response(status, TITLES.get(status, error.name), detail, errors, headers)
 
 
 def render_problem(error: Problem) -> Response:
