@@ -157,6 +157,9 @@ def record_reports(
 def retract_report(session: Session, report_id: int, reason: str, caller: Caller) -> ClaimScore:
     report = get_or_404(session, Report, report_id, "report")
     (claim,) = lock_claims(session, [report.claim_id])
+    # Read again under the claim's lock: a retraction committed while we waited for it
+    # must be seen, or both requests would retract the report and both answer 200.
+    session.refresh(report)
     if report.retracted_at is not None:
         raise Conflict(f"Report {report_id} was already retracted.")
     report.retracted_at = utcnow()

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, Verdict
@@ -23,6 +25,25 @@ from service.model_store import active_parameters
 from service.rescoring import lock_claims, rescore_claim
 
 IMPORT_ACTOR = "import"
+
+
+def insert_if_absent(session: Session, model, unique: str, **values) -> bool:
+    """INSERT a row unless one with the same ``unique`` column exists; True if inserted.
+
+    ``ON CONFLICT DO NOTHING`` rather than SELECT-then-INSERT: two requests naming the
+    same new claim (or outlet) at once would otherwise both insert it and one would fail
+    with a unique violation, a 409 for a valid request. On PostgreSQL the second waits for
+    the first to commit and then finds its row.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(model.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def new_report_key() -> str:
@@ -67,17 +88,22 @@ class ReportRecorder:
         """Create a seeded outlet, or leave an existing one of that name as it is."""
         outlet = self._outlet_by_name(seed.name)
         if outlet is None:
-            outlet = Outlet(
+            now = utcnow()
+            created = insert_if_absent(
+                self.session,
+                Outlet,
+                "name",
                 name=seed.name,
                 slug=seed.slug,
                 country=seed.country,
                 kind=seed.kind,
                 prior_reliability=seed.prior_reliability,
                 prior_rationale=seed.rationale,
+                created_at=now,
+                updated_at=now,
             )
-            self.session.add(outlet)
-            self._outlets[seed.name] = outlet
-            self.summary.outlets_created += 1
+            outlet = self._outlet_by_name(seed.name)
+            self.summary.outlets_created += created
         return outlet
 
     def _outlet_by_name(self, name: str) -> Outlet | None:
@@ -125,11 +151,20 @@ class ReportRecorder:
             claim = self.session.scalars(select(Claim).where(Claim.key == key)).first()
             if claim is None:
                 now = utcnow()
-                claim = Claim(key=key, text=text, status="open", created_at=now, updated_at=now)
-                self.session.add(claim)
-                self.session.flush()
-                self._new_claims.append(claim)
-                self.summary.claims_created += 1
+                created = insert_if_absent(
+                    self.session,
+                    Claim,
+                    "key",
+                    key=key,
+                    text=text,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+                claim = self.session.scalars(select(Claim).where(Claim.key == key)).one()
+                if created:
+                    self._new_claims.append(claim)
+                    self.summary.claims_created += 1
             self._claims[key] = claim
         if claim.text != text:
             raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")

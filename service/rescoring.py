@@ -137,8 +137,14 @@ def lock_claims(session: Session, claim_ids: Iterable[int]) -> list[Claim]:
     ids = sorted(set(claim_ids))
     if not ids:
         return []
+    # populate_existing: a claim the session read before the lock (to find it, say) is
+    # refreshed from the locked row, not left as it was before another writer committed.
     return list(
         session.scalars(
-            select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id).with_for_update()
+            select(Claim)
+            .where(Claim.id.in_(ids))
+            .order_by(Claim.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
     )

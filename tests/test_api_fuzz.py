@@ -86,6 +86,9 @@ def fuzzed_app(database_url):
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]
 CONFIG = schemathesis.Config.from_dict(
     {
+        # NUL cannot be stored in PostgreSQL text; the API refuses it with 400 before it
+        # gets there (tests/test_abuse.py), so valid requests are generated without it.
+        "generation": {"allow-x00": False},
         "checks": {
             # A well-formed If-Match that names another version is answered 412, as HTTP
             # says; the generator cannot know the current ETag.

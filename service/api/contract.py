@@ -57,3 +57,6 @@ def after_blueprints(api: Api) -> None:
     schemas = api.spec.components.schemas
     if "ReportIn" in schemas:
         schemas["ReportIn"]["allOf"] = REPORT_NAMES_CLAIM_AND_OUTLET
+    if "OutletPatch" in schemas:
+        # An empty patch changes nothing and is refused (422 "Nothing to change").
+        schemas["OutletPatch"]["minProperties"] = 1
