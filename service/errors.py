@@ -129,7 +129,20 @@ def render_integrity_error(error: IntegrityError) -> Response:
     return problem_response(409, "Conflict", "The change conflicts with stored data.")
 
 
+# A deadlock or serialization failure: the transaction was rolled back whole, so the same
+# request (with its Idempotency-Key) can simply be sent again.
+TRANSACTION_CONFLICTS = {"40001", "40P01"}
+
+
 def render_database_error(error: DBAPIError) -> Response:
+    if getattr(error.orig, "sqlstate", None) in TRANSACTION_CONFLICTS:
+        log.info("transaction conflict: %s", type(error.orig).__name__)
+        return problem_response(
+            503,
+            "Service Unavailable",
+            "The change collided with a concurrent one and was not made; send it again.",
+            headers={"Retry-After": "1"},
+        )
     # A lost or refused connection is an outage: tell clients to come back, leak nothing.
     if isinstance(error, OperationalError) or error.connection_invalidated:
         log.warning("database unavailable: %s", type(error.orig).__name__)

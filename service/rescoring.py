@@ -137,6 +137,10 @@ def lock_claims(session: Session, claim_ids: Iterable[int]) -> list[Claim]:
     ids = sorted(set(claim_ids))
     if not ids:
         return []
+    # FOR NO KEY UPDATE, not FOR UPDATE: a writer has usually inserted its report (or
+    # verdict) before locking, and that insert holds FOR KEY SHARE on the claim through the
+    # foreign key. FOR UPDATE conflicts with another writer's KEY SHARE, so two writers to
+    # one claim deadlocked; NO KEY UPDATE still excludes every other writer of the claim.
     # populate_existing: a claim the session read before the lock (to find it, say) is
     # refreshed from the locked row, not left as it was before another writer committed.
     return list(
@@ -144,7 +148,7 @@ def lock_claims(session: Session, claim_ids: Iterable[int]) -> list[Claim]:
             select(Claim)
             .where(Claim.id.in_(ids))
             .order_by(Claim.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).all()
     )

@@ -1,0 +1,151 @@
+"""Checks that what the database holds is whole: run after a crash, a restore or a load test.
+
+Every write stores a report (or verdict, or retraction), its claim's new score, its
+history row, its audit entry and its idempotent response in one transaction, so none of
+these can exist without the others. Each check here looks for the signs that this failed:
+
+- ``scores``: every claim's stored score equals a batch recompute from its live reports,
+  its outlets and its latest verdict (to ``SCORE_TOLERANCE``);
+- ``history``: a claim's latest history row holds its current score (a lost update would
+  leave the score of a writer that was overtaken);
+- ``idempotency``: every stored idempotent response names rows that exist.
+
+A check for half-written outbox events belongs in ``CHECKS`` next to these when the outbox
+table exists: a function ``(session) -> (checked, findings)`` like the ones below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Claim, IdempotentResponse, Report, ScoreHistory
+from scoring.engine import score_claim
+from service.model_store import active_parameters
+from service.rescoring import claim_evidence, latest_verdict
+
+SCORE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    subject: str
+    message: str
+
+
+@dataclass
+class ConsistencyReport:
+    checked: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+Check = Callable[[Session], tuple[int, list[Finding]]]
+
+
+def stored_scores_match_batch(session: Session) -> tuple[int, list[Finding]]:
+    params = active_parameters(session)
+    findings, checked = [], 0
+    for claim in session.scalars(select(Claim).order_by(Claim.id)):
+        checked += 1
+        verdict = latest_verdict(session, claim.id)
+        batch = score_claim(
+            claim_evidence(session, claim.id),
+            params,
+            verdict=None if verdict is None else verdict.verdict,
+        )
+        if claim.confidence is None:
+            findings.append(Finding("scores", f"claim {claim.id}", "has no stored score"))
+            continue
+        pairs = {
+            "confidence": (claim.confidence, batch.confidence),
+            "lower": (claim.confidence_lower, batch.lower),
+            "upper": (claim.confidence_upper, batch.upper),
+        }
+        for name, (stored, recomputed) in pairs.items():
+            if abs(stored - recomputed) > SCORE_TOLERANCE:
+                findings.append(
+                    Finding(
+                        "scores",
+                        f"claim {claim.id}",
+                        f"stored {name} {stored!r} but a batch recompute gives {recomputed!r}",
+                    )
+                )
+        if claim.n_reports != batch.n_reports:
+            findings.append(
+                Finding(
+                    "scores",
+                    f"claim {claim.id}",
+                    f"counts {claim.n_reports} reports, {batch.n_reports} are live",
+                )
+            )
+    return checked, findings
+
+
+def history_ends_at_current_score(session: Session) -> tuple[int, list[Finding]]:
+    latest = (
+        select(ScoreHistory.claim_id, func.max(ScoreHistory.id).label("id"))
+        .group_by(ScoreHistory.claim_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Claim.id, Claim.confidence, ScoreHistory.confidence)
+        .join(latest, latest.c.claim_id == Claim.id)
+        .join(ScoreHistory, ScoreHistory.id == latest.c.id)
+    ).all()
+    findings = [
+        Finding("history", f"claim {claim_id}", f"score {now!r}, latest history {last!r}")
+        for claim_id, now, last in rows
+        if now is None or abs(now - last) > SCORE_TOLERANCE
+    ]
+    return len(rows), findings
+
+
+def idempotent_responses_name_stored_rows(session: Session) -> tuple[int, list[Finding]]:
+    findings, checked = [], 0
+    for stored in session.scalars(select(IdempotentResponse).order_by(IdempotentResponse.id)):
+        checked += 1
+        try:
+            body = json.loads(stored.body)
+        except ValueError:
+            findings.append(Finding("idempotency", f"key {stored.id}", "body is not JSON"))
+            continue
+        report_ids = []
+        if isinstance(body, dict) and isinstance(body.get("report"), dict):
+            report_ids.append(body["report"].get("id"))
+        if isinstance(body, dict) and isinstance(body.get("reports"), list):
+            report_ids.extend(r.get("id") for r in body["reports"] if isinstance(r, dict))
+        for report_id in report_ids:
+            if session.get(Report, report_id) is None:
+                findings.append(
+                    Finding(
+                        "idempotency",
+                        f"key {stored.id}",
+                        f"replays report {report_id}, which is not stored",
+                    )
+                )
+    return checked, findings
+
+
+CHECKS: dict[str, Check] = {
+    "scores": stored_scores_match_batch,
+    "history": history_ends_at_current_score,
+    "idempotency": idempotent_responses_name_stored_rows,
+}
+
+
+def check_consistency(session: Session) -> ConsistencyReport:
+    report = ConsistencyReport()
+    for name, check in CHECKS.items():
+        checked, findings = check(session)
+        report.checked[name] = checked
+        report.findings.extend(findings)
+    return report
