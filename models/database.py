@@ -13,6 +13,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("instance") / "srs.sqlite3"
@@ -84,6 +85,12 @@ class UnitOfWork:
     ) -> None:
         try:
             self.session.rollback()
+        except DBAPIError as error:
+            # The connection died (the database restarted or went away): the server has
+            # discarded the transaction already and the pool has invalidated the
+            # connection, so there is nothing left to roll back. Anything else is raised.
+            if not error.connection_invalidated:
+                raise
         finally:
             self.session.close()
 
