@@ -5,7 +5,9 @@ history row, its audit entry and its idempotent response in one transaction, so 
 these can exist without the others. Each check here looks for the signs that this failed:
 
 - ``scores``: every claim's stored score equals a batch recompute from its live reports,
-  its outlets and its latest verdict (to ``SCORE_TOLERANCE``);
+  its outlets and its latest verdict, with the model version it names (to
+  ``SCORE_TOLERANCE``; activating a model rescores open claims only, so a resolved claim
+  keeps the version it was resolved under);
 - ``history``: a claim's latest history row holds its current score (a lost update would
   leave the score of a writer that was overtaken);
 - ``idempotency``: every stored idempotent response names rows that exist.
@@ -23,9 +25,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Claim, IdempotentResponse, Report, ScoreHistory
+from models import Claim, IdempotentResponse, ModelVersion, Report, ScoreHistory
+from scoring.attribution import default_parameters
 from scoring.engine import score_claim
-from service.model_store import active_parameters
+from scoring.evidence import ModelParameters
+from service.model_store import parameters_from_json
 from service.rescoring import claim_evidence, latest_verdict
 
 SCORE_TOLERANCE = 1e-9
@@ -51,20 +55,35 @@ class ConsistencyReport:
 Check = Callable[[Session], tuple[int, list[Finding]]]
 
 
+def _parameters_by_version(session: Session) -> dict[str, ModelParameters]:
+    versions = {
+        row.version: parameters_from_json(row.parameters)
+        for row in session.scalars(select(ModelVersion))
+    }
+    default = default_parameters()
+    versions.setdefault(default.version, default)
+    return versions
+
+
 def stored_scores_match_batch(session: Session) -> tuple[int, list[Finding]]:
-    params = active_parameters(session)
+    versions = _parameters_by_version(session)
     findings, checked = [], 0
     for claim in session.scalars(select(Claim).order_by(Claim.id)):
         checked += 1
+        if claim.confidence is None:
+            findings.append(Finding("scores", f"claim {claim.id}", "has no stored score"))
+            continue
+        params = versions.get(claim.model_version)
+        if params is None:
+            message = f"names model version {claim.model_version!r}, which is not stored"
+            findings.append(Finding("scores", f"claim {claim.id}", message))
+            continue
         verdict = latest_verdict(session, claim.id)
         batch = score_claim(
             claim_evidence(session, claim.id),
             params,
             verdict=None if verdict is None else verdict.verdict,
         )
-        if claim.confidence is None:
-            findings.append(Finding("scores", f"claim {claim.id}", "has no stored score"))
-            continue
         pairs = {
             "confidence": (claim.confidence, batch.confidence),
             "lower": (claim.confidence_lower, batch.lower),
