@@ -264,3 +264,21 @@ def test_without_key_hashes_the_restored_keys_are_revoked(database_url, tmp_path
     assert client.get("/api/v1/claims", headers=_headers(keys["read"])).status_code == 401
     listed = _run(cli_runner, database_url, "keys", "list").output
     assert "live" not in listed and "revoked" in listed
+
+
+def test_srs_check_finds_a_score_that_is_not_its_batch_recompute(database_url, cli_runner):
+    _populate(database_url)
+    assert _run(cli_runner, database_url, "check").exit_code == 0
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        from models import Claim
+
+        claim = Claim.__table__
+        first = connection.execute(select(claim.c.id).order_by(claim.c.id)).scalars().first()
+        # A nudge inside the stored interval, as a half-applied write could leave it.
+        nudged = claim.c.confidence * 0.999 + claim.c.confidence_lower * 0.001
+        connection.execute(claim.update().where(claim.c.id == first).values(confidence=nudged))
+    engine.dispose()
+    result = _run(cli_runner, database_url, "check")
+    assert result.exit_code == 1
+    assert f"claim {first}: stored confidence" in result.output
