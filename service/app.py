@@ -92,6 +92,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.api import register_blueprints
 
     register_blueprints(api, app)
+    from service.dashboard import init_dashboard
+
+    init_dashboard(app)
     app.before_request(require_json_body)
     limiter.init_app(app)
     return app

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+
 from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+
+def shared_secret_key() -> str:
+    """``SECRET_KEY`` from the environment, else one made here, once, for every worker.
+
+    Each worker builds its own app; if each drew its own random key, a dashboard session
+    signed by one worker would be rejected by the next. A key made here lasts as long as
+    the server: set ``SECRET_KEY`` so that sessions survive a restart.
+    """
+    configured = os.environ.get("SECRET_KEY")
+    if configured:
+        return configured
+    log.warning("SECRET_KEY is not set: dashboard sessions end when the server stops")
+    return secrets.token_hex(32)
 
 
 class GunicornServer(BaseApplication):
     def __init__(self, database_url: str, options: dict):
         self.database_url = database_url
         self.options = options
+        self.secret_key = shared_secret_key()
         super().__init__()
 
     def load_config(self) -> None:
@@ -18,7 +39,7 @@ class GunicornServer(BaseApplication):
     def load(self):
         from service.app import create_app
 
-        return create_app({"DATABASE_URL": self.database_url})
+        return create_app({"DATABASE_URL": self.database_url, "SECRET_KEY": self.secret_key})
 
 
 def run_gunicorn(
