@@ -25,6 +25,7 @@ run: install
 	$(BIN)/srs serve --host $(HOST) --port $(PORT)
 
 test: install
+	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
