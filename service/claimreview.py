@@ -13,8 +13,9 @@ resolved false    1            "False"
 
 The 1–5 scale is the one most fact-checkers publish; verdicts here are binary, so only its
 ends are used. The model's estimate is not lost: ``ratingExplanation`` gives its ICD 203
-verbal label ("likely"…), confidence and 90 % interval, so a reader sees what the reports
-said next to what the fact-checker found. An open claim has no ClaimReview (the API
+verbal label ("likely"…), confidence and 90 % interval (a verdict does not change the
+estimate, see :func:`scoring.engine.score_claim`), so a reader sees what the reports said
+next to what the fact-checker found. An open claim has no ClaimReview (the API
 answers 409): publishing "likely" as a rating would present an estimate as a fact-check.
 
 The claim's appearances are its live (not retracted) reports, earliest first, each a
@@ -81,7 +82,7 @@ def _appearance(report: Report) -> dict[str, Any]:
 def rating_explanation(claim: Claim, verdict: Verdict) -> str:
     found = "true" if verdict.verdict else "false"
     estimate = (
-        f"Before the verdict the reports made it {claim.label} "
+        f"The reports alone make it {claim.label} "
         f"({claim.confidence:.0%}, 90% interval {claim.confidence_lower:.0%}"
         f"–{claim.confidence_upper:.0%}, {claim.n_reports} reports in "
         f"{claim.n_clusters} independent provenance clusters)."
