@@ -147,6 +147,22 @@ def test_claimreview_of_a_resolved_seed_claim_has_every_field(resolved, client, 
     assert json.loads(embedded.group(1)) == review
 
 
+def test_links_use_the_configured_public_url_and_publisher(resolved, seeded, client, auth):
+    seeded.config.update(
+        PUBLIC_URL="https://checks.example.org/",
+        PUBLISHER_NAME="Example Fact Check",
+        PUBLISHER_URL="https://example.org/",
+    )
+    url = f"/api/v1/claims/{resolved['claim']['id']}/claimreview"
+    review = client.get(url, headers=auth("read")).json
+    assert review["url"] == f"https://checks.example.org/claims/{resolved['claim']['id']}"
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Example Fact Check",
+        "url": "https://example.org/",
+    }
+
+
 def test_claimreview_is_cached_with_an_etag(resolved, client, auth):
     url = f"/api/v1/claims/{resolved['claim']['id']}/claimreview"
     first = client.get(url, headers=auth("read"))

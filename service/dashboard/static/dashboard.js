@@ -154,6 +154,14 @@
     document.querySelectorAll('select.auto-submit').forEach(function (select) {
       select.addEventListener('change', function () { select.form.submit(); });
     });
+    // A double click must not record a verdict twice.
+    document.querySelectorAll('form.verdict').forEach(function (form) {
+      form.addEventListener('submit', function () {
+        form.querySelectorAll('button[type=submit]').forEach(function (button) {
+          button.disabled = true;
+        });
+      });
+    });
     var body = document.getElementById('claims-body');
     if (body) board(body);
     var article = document.getElementById('claim');
