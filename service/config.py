@@ -39,6 +39,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Read by `srs serve` and `srs worker`, which configure logging for their process.
+        "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
     }
     if overrides:
         config.update(overrides)
@@ -57,4 +60,6 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_ADDRESS",
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
+    "SRS_LOG_LEVEL",
+    "SRS_LOG_FORMAT",
 )
