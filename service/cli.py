@@ -49,10 +49,24 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.pass_obj
 def serve(obj: dict, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API under gunicorn until interrupted."""
+    """Serve the API under gunicorn until interrupted.
+
+    Logs are JSON lines on stderr (SRS_LOG_FORMAT=text for plain text, SRS_LOG_LEVEL for the
+    level), one access line per request with its X-Request-ID; metrics are at /metrics.
+    """
+    from service.config import load_config
     from service.serving import run_gunicorn
 
-    run_gunicorn(obj["url"], host=host, port=port, workers=workers, threads=threads)
+    config = load_config()
+    run_gunicorn(
+        obj["url"],
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        log_level=config["LOG_LEVEL"],
+        log_format=config["LOG_FORMAT"],
+    )
 
 
 # -- database --------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "PUBLIC_URL": os.environ.get("SRS_PUBLIC_URL", ""),
         "PUBLISHER_NAME": os.environ.get("SRS_PUBLISHER_NAME", "Source-reliability scoring"),
         "PUBLISHER_URL": os.environ.get("SRS_PUBLISHER_URL", ""),
+        # Read by `srs serve` and `srs worker`, which configure logging for their process.
+        "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
     }
     if overrides:
         config.update(overrides)
@@ -75,4 +78,6 @@ ENVIRONMENT = (
     "SRS_PUBLIC_URL",
     "SRS_PUBLISHER_NAME",
     "SRS_PUBLISHER_URL",
+    "SRS_LOG_LEVEL",
+    "SRS_LOG_FORMAT",
 )
