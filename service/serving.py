@@ -21,11 +21,13 @@ def shared_secret_key() -> str:
     signed by one worker would be rejected by the next. A key made here lasts as long as
     the server: set ``SECRET_KEY`` so that sessions survive a restart.
     """
-    configured = os.environ.get("SECRET_KEY")
-    if configured:
-        return configured
-    log.warning("SECRET_KEY is not set: dashboard sessions end when the server stops")
-    return secrets.token_hex(32)
+    return os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+
+
+def _on_starting(server) -> None:
+    # A hook, so that the warning goes through the logging gunicorn has just configured.
+    if not os.environ.get("SECRET_KEY"):
+        log.warning("SECRET_KEY is not set: dashboard sessions end when the server stops")
 
 
 class GunicornServer(BaseApplication):
@@ -77,5 +79,6 @@ def run_gunicorn(
             "accesslog": None,
             "logconfig_dict": logging_config(log_level, log_format),
             "child_exit": _child_exit,
+            "on_starting": _on_starting,
         },
     ).run()
