@@ -75,10 +75,7 @@ def filter_matches(
         if not set(filter_["outlet_ids"]) & set(outlets):
             return False
     if event_type == CLAIM_SCORE_CHANGED and "thresholds" in filter_:
-        if not crosses(filter_["thresholds"], data.get("previous_confidence"), data["confidence"]):
-            return False
-    return not (
-        event_type == CLAIM_RESOLVED
-        and "verdicts" in filter_
-        and data.get("verdict") not in filter_["verdicts"]
-    )
+        return crosses(filter_["thresholds"], data.get("previous_confidence"), data["confidence"])
+    if event_type == CLAIM_RESOLVED and "verdicts" in filter_:
+        return data.get("verdict") in filter_["verdicts"]
+    return True

@@ -237,7 +237,6 @@ class ReportRecorder:
         self._new_claims.clear()
         return self.summary
 
-
     def _emit_events(self) -> None:
         """Claims created, reports recorded and verdicts, in that order (the score changes
         follow from rescoring)."""
