@@ -39,6 +39,12 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Server-Sent Events (/api/v1/events): a stream ends after this long and the client
+        # reconnects with Last-Event-ID, so no gunicorn thread is held for good.
+        "SSE_STREAM_SECONDS": float(os.environ.get("SRS_SSE_STREAM_SECONDS", 60)),
+        "SSE_POLL_SECONDS": 1.0,
+        "SSE_HEARTBEAT_SECONDS": 15.0,
+        "SSE_RETRY_MILLISECONDS": 3000,
     }
     if overrides:
         config.update(overrides)
@@ -57,4 +63,5 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_ADDRESS",
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
+    "SRS_SSE_STREAM_SECONDS",
 )

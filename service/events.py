@@ -5,7 +5,7 @@ Pure: no database, no Flask. A stored filter is the normalized form built by
 
     {"event_types": ["claim.score_changed", "claim.resolved"],   # always present
      "claim_ids": [7, 9],                                         # optional
-     "outlet_ids": [3],                                           # optional
+     "outlets": [3],                                              # optional (ids)
      "thresholds": {"above": 0.8, "below": 0.2},                  # optional
      "verdicts": [false]}                                         # optional
 
@@ -48,7 +48,7 @@ def crosses(thresholds: Mapping[str, float], previous: float | None, confidence:
 
 def needs_claim_outlets(filter_: Mapping[str, Any] | None) -> bool:
     """Whether matching needs the outlets that reported each event's claim."""
-    return bool(filter_) and "outlet_ids" in filter_
+    return bool(filter_) and "outlets" in filter_
 
 
 def filter_matches(
@@ -70,9 +70,9 @@ def filter_matches(
         return False
     if "claim_ids" in filter_ and claim_id not in filter_["claim_ids"]:
         return False
-    if "outlet_ids" in filter_:
+    if "outlets" in filter_:
         outlets = {data.get("outlet_id")} if event_type in REPORT_EVENTS else claim_outlet_ids
-        if not set(filter_["outlet_ids"]) & set(outlets):
+        if not set(filter_["outlets"]) & set(outlets):
             return False
     if event_type == CLAIM_SCORE_CHANGED and "thresholds" in filter_:
         return crosses(filter_["thresholds"], data.get("previous_confidence"), data["confidence"])
