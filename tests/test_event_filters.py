@@ -109,3 +109,23 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len({round(d, 6) for d in delays}) > 1  # jittered, not a fixed delay
     assert backoff_delay(30, 2.0, 60.0, rng) <= 60.0
+
+
+def test_the_readme_verification_snippet_accepts_our_signatures_only():
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippet = re.search(r"```python\n(import hashlib, hmac, time\n.*?)```", readme, re.S)
+    namespace: dict = {}
+    exec(snippet.group(1), namespace)
+    body = event_body({"id": 7, "type": "claim.created", "data": {}})
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-SRS-Timestamp": timestamp,
+        "X-SRS-Signature": sign("a-secret-of-16+", timestamp, body),
+    }
+    assert namespace["verify"]("a-secret-of-16+", headers, body)
+    assert not namespace["verify"]("another-secret!!", headers, body)
+    assert not namespace["verify"]("a-secret-of-16+", headers, body + b"\n")
