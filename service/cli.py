@@ -49,10 +49,24 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.pass_obj
 def serve(obj: dict, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API under gunicorn until interrupted."""
+    """Serve the API under gunicorn until interrupted.
+
+    Logs are JSON lines on stderr (SRS_LOG_FORMAT=text for plain text, SRS_LOG_LEVEL for the
+    level), one access line per request with its X-Request-ID; metrics are at /metrics.
+    """
+    from service.config import load_config
     from service.serving import run_gunicorn
 
-    run_gunicorn(obj["url"], host=host, port=port, workers=workers, threads=threads)
+    config = load_config()
+    run_gunicorn(
+        obj["url"],
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        log_level=config["LOG_LEVEL"],
+        log_format=config["LOG_FORMAT"],
+    )
 
 
 @main.command()
@@ -88,10 +102,15 @@ def worker(
     retention_days: float,
 ) -> None:
     """Deliver subscribed events to their webhooks: signed, retried with backoff, at least
-    once. Stops cleanly on SIGTERM or Ctrl-C after the requests in flight."""
-    import logging
+    once. Stops cleanly on SIGTERM or Ctrl-C after the requests in flight.
+
+    Logs one line per delivery attempt on stderr (JSON unless SRS_LOG_FORMAT=text).
+    """
+    import logging.config
     from datetime import timedelta
 
+    from service.config import load_config
+    from service.observability import logging_config
     from service.worker import WorkerSettings, run_worker
 
     for name, value in (("--batch-size", batch_size), ("--max-attempts", max_attempts)):
@@ -100,7 +119,8 @@ def worker(
     for name, value in (("--poll-interval", poll_interval), ("--timeout", timeout)):
         if value <= 0:
             _fail(f"{name} must be positive")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = load_config()
+    logging.config.dictConfig(logging_config(config["LOG_LEVEL"], config["LOG_FORMAT"]))
     settings = WorkerSettings(
         poll_interval=poll_interval,
         batch_size=batch_size,

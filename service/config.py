@@ -45,6 +45,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SSE_POLL_SECONDS": 1.0,
         "SSE_HEARTBEAT_SECONDS": 15.0,
         "SSE_RETRY_MILLISECONDS": 3000,
+        # Read by `srs serve` and `srs worker`, which configure logging for their process.
+        "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
     }
     if overrides:
         config.update(overrides)
@@ -64,4 +67,6 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
     "SRS_SSE_STREAM_SECONDS",
+    "SRS_LOG_LEVEL",
+    "SRS_LOG_FORMAT",
 )

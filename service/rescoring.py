@@ -6,6 +6,7 @@ never stale and reads never recompute. Costs O(reports of the claim).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
@@ -18,6 +19,7 @@ from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
+from service.observability import metrics
 from service.outbox import emit_score_changed
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
@@ -121,6 +123,7 @@ def rescore_claim(
     session: Session, claim: Claim, params: ModelParameters, cause: str
 ) -> ClaimScore:
     """Recompute and store one claim's score from what the session holds now."""
+    started = time.perf_counter()
     session.flush()
     verdict = latest_verdict(session, claim.id)
     score = score_claim(
@@ -129,6 +132,7 @@ def rescore_claim(
         verdict=None if verdict is None else verdict.verdict,
     )
     store_score(session, claim, score, cause)
+    metrics().rescoring_duration.observe(time.perf_counter() - started)
     return score
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from gunicorn.app.base import BaseApplication
+
+from service.observability import enable_multiprocess, logging_config, worker_exited
 
 
 class GunicornServer(BaseApplication):
@@ -21,9 +26,25 @@ class GunicornServer(BaseApplication):
         return create_app({"DATABASE_URL": self.database_url})
 
 
+def _child_exit(server, worker) -> None:
+    worker_exited(worker.pid)
+
+
 def run_gunicorn(
-    database_url: str, *, host: str, port: int, workers: int = 2, threads: int = 4
+    database_url: str,
+    *,
+    host: str,
+    port: int,
+    workers: int = 2,
+    threads: int = 4,
+    log_level: str = "INFO",
+    log_format: str = "json",
 ) -> None:
+    # Workers share metric values through files; a fresh directory per server run unless
+    # the deployment names one (it must then be emptied at start, which this does).
+    enable_multiprocess(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="srs-metrics-")
+    )
     GunicornServer(
         database_url,
         {
@@ -33,6 +54,9 @@ def run_gunicorn(
             "worker_class": "gthread",
             "timeout": 30,
             "graceful_timeout": 10,
-            "accesslog": "-",
+            # The app logs one JSON access line per request, with its request id.
+            "accesslog": None,
+            "logconfig_dict": logging_config(log_level, log_format),
+            "child_exit": _child_exit,
         },
     ).run()
