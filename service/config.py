@@ -52,6 +52,12 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "PUBLIC_URL": os.environ.get("SRS_PUBLIC_URL", ""),
         "PUBLISHER_NAME": os.environ.get("SRS_PUBLISHER_NAME", "Source-reliability scoring"),
         "PUBLISHER_URL": os.environ.get("SRS_PUBLISHER_URL", ""),
+        # Server-Sent Events (/api/v1/events): a stream ends after this long and the client
+        # reconnects with Last-Event-ID, so no gunicorn thread is held for good.
+        "SSE_STREAM_SECONDS": float(os.environ.get("SRS_SSE_STREAM_SECONDS", 60)),
+        "SSE_POLL_SECONDS": 1.0,
+        "SSE_HEARTBEAT_SECONDS": 15.0,
+        "SSE_RETRY_MILLISECONDS": 3000,
         # Read by `srs serve` and `srs worker`, which configure logging for their process.
         "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
         "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
@@ -78,6 +84,7 @@ ENVIRONMENT = (
     "SRS_PUBLIC_URL",
     "SRS_PUBLISHER_NAME",
     "SRS_PUBLISHER_URL",
+    "SRS_SSE_STREAM_SECONDS",
     "SRS_LOG_LEVEL",
     "SRS_LOG_FORMAT",
 )

@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from models import Claim
+from service.outbox import delivery_failures, outbox_backlog
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's own request id is echoed only if it is short and plain: it ends up in logs.
@@ -171,6 +172,20 @@ def database_gauge(name: str, documentation: str, labels: tuple[str, ...] = ()):
 @database_gauge("srs_claims", "Claims by status.", ("status",))
 def _claims_by_status(session) -> Iterable[tuple]:
     return session.execute(select(Claim.status, func.count()).group_by(Claim.status)).all()
+
+
+@database_gauge("srs_outbox_backlog", "Webhook deliveries still owed (status pending).")
+def _outbox_backlog(session) -> Iterable[tuple]:
+    return [(outbox_backlog(session),)]
+
+
+@database_gauge(
+    "srs_webhook_delivery_failures",
+    "Failed webhook delivery attempts over the deliveries still stored (a gauge, not a "
+    "counter: pruning old deliveries lowers it).",
+)
+def _delivery_failures(session) -> Iterable[tuple]:
+    return [(delivery_failures(session),)]
 
 
 class _DatabaseCollector:

@@ -123,3 +123,23 @@ def test_logging_config_writes_json_lines_with_the_request_id(app, capsys):
     assert record["message"] == "hello world" and record["level"] == "INFO"
     assert record["logger"] == "srs.test" and record["request_id"] == "abc"
     assert record["claim_id"] == 3 and "time" in record
+
+
+def test_outbox_backlog_and_delivery_failures_are_read_from_the_database(seeded, client, auth):
+    from models import Delivery
+    from service.database import unit_of_work
+
+    subscribed = client.post(
+        "/api/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")
+    )
+    assert subscribed.status_code == 201
+    assert client.post("/api/v1/reports", json=REPORT, headers=auth("write")).status_code == 201
+    with unit_of_work(seeded) as uow:
+        owed = uow.session.query(Delivery).filter_by(status="pending").all()
+        assert owed, "the report's events are owed to the subscription"
+        owed[0].failures = 3
+        uow.commit()
+        backlog = len(owed)
+    samples = scrape(client)
+    assert samples[("srs_outbox_backlog", ())] == backlog
+    assert samples[("srs_webhook_delivery_failures", ())] == 3
