@@ -2,7 +2,8 @@
 
 On the seed story: the board asks for a key, shows the seed claims once signed in, a claim
 page shows its charts and evidence, a verdict recorded through the form resolves the
-claim, and the board, left open in another tab, changes without a reload. Screenshots are
+claim, and the board, left open in another tab, changes without a reload: the event stream
+(/api/v1/events, read with the dashboard's session) tells it to. Screenshots are
 kept under ``artifacts/screenshots/``.
 
 Chromium is Debian's (``scripts/ensure-chromium`` installs it; the test downloads nothing),
@@ -167,10 +168,9 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
         assert claim["text"] in row.inner_text()
         assert f"{claim['n_clusters']} / {claim['n_reports']}" in row.inner_text()
         assert "open" in row.locator(".status").inner_text()
-    # The script runs (the CSP allows it) and keeps the board up to date: by polling on a
-    # branch without the event stream, through the stream where there is one.
+    # The script runs (the CSP allows it) and follows /api/v1/events with the session.
     board.wait_for_function(
-        "() => /polling|event stream/.test(document.getElementById('live-status').textContent)"
+        "() => /live: event stream/.test(document.getElementById('live-status').textContent)"
     )
     shot(board, "02-board")
 
@@ -201,6 +201,8 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
     row = board.locator(f'#claims-body tr[data-claim-id="{main["id"]}"]')
     row.locator(".badge.resolved_false").wait_for()
     assert "resolved: false" in row.inner_text()
+    assert "changed" in row.get_attribute("class")  # highlighted as it changed
+    assert "live: event stream" in board.inner_text("#live-status")  # never fell back to polling
     shot(board, "05-board-updated")
 
     # The outlet page: Kan's reports and how its claims resolved.
@@ -211,7 +213,6 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
 
     stored = _get_json(f"{base}/api/v1/claims/{main['id']}", server["admin"])
     assert stored["status"] == "resolved_false" and stored["verdict"] is False
-    # No Content-Security-Policy violation and no script error; the only tolerated console
-    # errors are the event stream's while it is not deployed (then the board polls).
-    assert not [p for p in problems if "/api/v1/events" not in p and "EventSource" not in p]
+    # No Content-Security-Policy violation, no script error, no failed request.
+    assert not problems
     context.close()
