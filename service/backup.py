@@ -2,8 +2,8 @@
 
 A backup is one JSON object a line. The first line names the format and the schema
 revision; then come (``entity`` says which), in this order and each in id order, model
-versions, API keys, outlets, claims, verdicts, reports, score history and the audit log;
-the last line counts
+versions, API keys, outlets, claims, verdicts, reports, score history, the audit log,
+webhook subscriptions, outbox events and their deliveries; the last line counts
 what came before it, so a truncated file is refused. A report line carries its report as
 an interchange-format record (``record``, what ``srs import`` reads) plus what the format
 does not hold: its id, the ids it refers to, when it was recorded and its retraction.
@@ -17,6 +17,11 @@ SHA-256 hashes, never the keys themselves. A hash is what the database itself ho
 cannot be turned back into the key (keys are 256 random bits) nor presented in its place,
 so a backup is no more sensitive than the database, and clients keep working after a
 restore. Without hashes, restored keys are revoked and new ones must be issued.
+
+Webhook subscriptions are backed up with their signing secrets, stored as they are in the
+database (signing needs them): protect backups as you protect the database. Outbox events
+and deliveries are backed up too, so notifications owed when the backup was taken are
+still delivered after a restore (at least once, as always).
 
 Not backed up: stored idempotent responses (a retry cache, worthless after a restore).
 
@@ -45,11 +50,14 @@ from models import (
     AuditEntry,
     Base,
     Claim,
+    Delivery,
     IdempotentResponse,
     ModelVersion,
+    OutboxEvent,
     Outlet,
     Report,
     ScoreHistory,
+    Subscription,
     Verdict,
 )
 from models.base import UTCDateTime, utcnow
@@ -68,6 +76,9 @@ KINDS: dict[str, type[Base]] = {
     "report": Report,
     "score_history": ScoreHistory,
     "audit": AuditEntry,
+    "subscription": Subscription,
+    "outbox_event": OutboxEvent,
+    "delivery": Delivery,
 }
 NOT_BACKED_UP = {IdempotentResponse.__tablename__: "a retry cache, meaningless after a restore"}
 # Report columns that travel inside the interchange record instead of beside it.
@@ -322,6 +333,8 @@ class _Restorer:
             "outlet_id": "outlet",
             "api_key_id": "api_key",
             "cites_id": "report",
+            "event_id": "outbox_event",
+            "subscription_id": "subscription",
         }
         for name, target in references.items():
             value = row.get(name)

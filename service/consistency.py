@@ -10,10 +10,11 @@ these can exist without the others. Each check here looks for the signs that thi
   keeps the version it was resolved under);
 - ``history``: a claim's latest history row holds its current score (a lost update would
   leave the score of a writer that was overtaken);
-- ``idempotency``: every stored idempotent response names rows that exist.
-
-A check for half-written outbox events belongs in ``CHECKS`` next to these when the outbox
-table exists: a function ``(session) -> (checked, findings)`` like the ones below.
+- ``idempotency``: every stored idempotent response names rows that exist;
+- ``outbox``: every outbox event names a stored claim and, for report events, a stored
+  report of that claim (an event of a rolled-back change would name rows that are not
+  there). Events are written at commit with their change (service/outbox.py), so this
+  holds after any crash; old events are pruned, so the converse is not checked.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Claim, IdempotentResponse, ModelVersion, Report, ScoreHistory
+from models import Claim, IdempotentResponse, ModelVersion, OutboxEvent, Report, ScoreHistory
 from scoring.attribution import default_parameters
 from scoring.engine import score_claim
 from scoring.evidence import ModelParameters
@@ -154,10 +155,33 @@ def idempotent_responses_name_stored_rows(session: Session) -> tuple[int, list[F
     return checked, findings
 
 
+def outbox_events_name_stored_rows(session: Session) -> tuple[int, list[Finding]]:
+    findings, checked = [], 0
+    claims = set(session.scalars(select(Claim.id)))
+    events = session.execute(
+        select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.claim_id, OutboxEvent.payload)
+        .order_by(OutboxEvent.id)
+        .execution_options(yield_per=1000)
+    )
+    for event_id, event_type, claim_id, payload in events:
+        checked += 1
+        subject = f"event {event_id} ({event_type})"
+        if claim_id is not None and claim_id not in claims:
+            findings.append(Finding("outbox", subject, f"names claim {claim_id}, not stored"))
+        report_id = payload.get("report_id") if isinstance(payload, dict) else None
+        if event_type.startswith("report.") and report_id is not None:
+            report = session.get(Report, report_id)
+            if report is None or report.claim_id != claim_id:
+                message = f"names report {report_id} of claim {claim_id}, not stored"
+                findings.append(Finding("outbox", subject, message))
+    return checked, findings
+
+
 CHECKS: dict[str, Check] = {
     "scores": stored_scores_match_batch,
     "history": history_ends_at_current_score,
     "idempotency": idempotent_responses_name_stored_rows,
+    "outbox": outbox_events_name_stored_rows,
 }
 
 

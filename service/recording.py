@@ -22,6 +22,7 @@ from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from seeds.loader import OutletSeed, slugify
 from service.model_store import active_parameters
+from service.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.rescoring import lock_claims, rescore_claim
 
 IMPORT_ACTOR = "import"
@@ -81,6 +82,8 @@ class ReportRecorder:
         self._reports: dict[str, Report] = {}
         self._touched_claims: set[int] = set()
         self._new_claims: list[Claim] = []
+        self._new_reports: list[Report] = []
+        self._resolutions: list[tuple[Claim, Verdict]] = []
         self.created_claims: list[Claim] = []
 
     # -- outlets ---------------------------------------------------------------------------
@@ -182,15 +185,15 @@ class ReportRecorder:
                     line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
                 )
             return
-        self.session.add(
-            Verdict(
-                claim_id=claim.id,
-                verdict=verdict,
-                note="",
-                resolved_by=self.actor,
-                model_confidence=claim.confidence,
-            )
+        stored = Verdict(
+            claim_id=claim.id,
+            verdict=verdict,
+            note="",
+            resolved_by=self.actor,
+            model_confidence=claim.confidence,
         )
+        self.session.add(stored)
+        self._resolutions.append((claim, stored))
         claim.status = "resolved_true" if verdict else "resolved_false"
         self.summary.verdicts_created += 1
         self._touched_claims.add(claim.id)
@@ -245,14 +248,17 @@ class ReportRecorder:
         )
         self.session.add(report)
         self._reports[key] = report
+        self._new_reports.append(report)
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
         return report
 
     def finish(self, cause: str) -> RecordingSummary:
-        """Rescore every claim this recorder changed (claims locked, in id order)."""
+        """Emit the events of what was recorded, then rescore every claim this recorder
+        changed (claims locked, in id order)."""
         self.session.flush()
+        self._emit_events()
         for claim in lock_claims(self.session, self._touched_claims):
             self.summary.scores[claim.id] = rescore_claim(self.session, claim, self.params, cause)
         # A claim created without any report is still scored (at its prior).
@@ -265,6 +271,25 @@ class ReportRecorder:
         self._touched_claims.clear()
         self._new_claims.clear()
         return self.summary
+
+    def _emit_events(self) -> None:
+        """Claims created, reports recorded and verdicts, in that order (the score changes
+        follow from rescoring)."""
+        for claim in self._new_claims:
+            emit_claim_created(self.session, claim)
+        for report in self._new_reports:
+            emit_report_recorded(self.session, report)
+        for claim, verdict in self._resolutions:
+            emit_claim_resolved(
+                self.session,
+                claim,
+                verdict.verdict,
+                verdict.model_confidence,
+                verdict.note,
+                verdict.resolved_by,
+            )
+        self._new_reports.clear()
+        self._resolutions.clear()
 
 
 def _same_report(

@@ -6,6 +6,7 @@ never stale and reads never recompute. Costs O(reports of the claim).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
@@ -18,6 +19,8 @@ from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
+from service.observability import metrics
+from service.outbox import emit_score_changed
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
@@ -81,9 +84,11 @@ def _changed(claim: Claim, score: ClaimScore) -> bool:
 def store_score(
     session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
 ) -> bool:
-    """Write ``score`` on ``claim``; append to its history only if the score changed."""
+    """Write ``score`` on ``claim``; only if the score changed, append to its history and
+    emit ``claim.score_changed`` (both in the caller's transaction)."""
     now = now or utcnow()
     changed = _changed(claim, score)
+    previous_confidence, previous_label = claim.confidence, claim.label
     claim.confidence = score.confidence
     claim.confidence_lower = score.lower
     claim.confidence_upper = score.upper
@@ -110,6 +115,7 @@ def store_score(
                 cause=cause,
             )
         )
+        emit_score_changed(session, claim, previous_confidence, previous_label, cause)
     return changed
 
 
@@ -117,6 +123,7 @@ def rescore_claim(
     session: Session, claim: Claim, params: ModelParameters, cause: str
 ) -> ClaimScore:
     """Recompute and store one claim's score from what the session holds now."""
+    started = time.perf_counter()
     session.flush()
     verdict = latest_verdict(session, claim.id)
     score = score_claim(
@@ -125,6 +132,7 @@ def rescore_claim(
         verdict=None if verdict is None else verdict.verdict,
     )
     store_score(session, claim, score, cause)
+    metrics().rescoring_duration.observe(time.perf_counter() - started)
     return score
 
 

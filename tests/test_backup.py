@@ -38,6 +38,11 @@ def _populate(database_url: str) -> dict[str, str]:
         uow.commit()
     client = app.test_client()
     admin = _headers(keys["admin"])
+    # A webhook subscription first, so the writes below leave events and deliveries.
+    hook = client.post(
+        "/api/v1/subscriptions", json={"url": "https://desk.example/hooks/srs"}, headers=admin
+    )
+    assert hook.status_code == 201, hook.get_json()
     claims = client.get("/api/v1/claims?page_size=100&sort=id", headers=admin).get_json()
     first = client.post(
         "/api/v1/reports",
@@ -144,6 +149,7 @@ def test_backup_and_restore_reproduce_the_database(database_url, tmp_path, cli_r
     assert "0 problems" in restored.output
     after = _dump(database_url)
     assert after == before
+    assert before["outbox_events"] and before["deliveries"] and before["subscriptions"]
     # The ids continue after the restored ones, and the restored keys still work.
     client = create_app({"TESTING": True, "DATABASE_URL": database_url}).test_client()
     response = client.post(

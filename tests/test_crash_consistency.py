@@ -22,7 +22,7 @@ from reliability_figures import record_figures
 from server_harness import Server, call, create_key
 from sqlalchemy import func, select
 
-from models import Report
+from models import Delivery, OutboxEvent, Report
 from models.database import UnitOfWork, make_engine, make_session_factory
 from service.consistency import check_consistency
 
@@ -43,6 +43,16 @@ def test_sigkill_mid_load_loses_no_acknowledged_write(database_url, tmp_path):
     log = tmp_path / "gunicorn.log"
     server = Server(database_url, log).start()
     key = create_key(database_url)
+    # A subscription to every event (no worker runs, nothing is sent): each committed
+    # change must leave its events, and each event its delivery, whatever the crash.
+    hook = call(
+        server.port,
+        "POST",
+        "/api/v1/subscriptions",
+        {"url": "https://desk.example/hooks/srs"},
+        key=key,
+    )
+    assert hook.status == 201, hook.text
     claims = [
         {"key": f"crash-{i}", "text": f"Crash-test claim {i} on a border"} for i in range(CLAIMS)
     ]
@@ -102,6 +112,11 @@ def test_sigkill_mid_load_loses_no_acknowledged_write(database_url, tmp_path):
                 )
             }
             consistency = check_consistency(uow.session)
+            events = uow.session.scalar(select(func.count()).select_from(OutboxEvent))
+            deliveries = uow.session.scalar(select(func.count()).select_from(Delivery))
+            recorded_events = uow.session.scalar(
+                select(func.count()).where(OutboxEvent.type == "report.recorded")
+            )
     finally:
         engine.dispose()
     lost = [m for m, i in acknowledged.items() if copies.get(m, (0, None)) != (1, i)]
@@ -110,6 +125,9 @@ def test_sigkill_mid_load_loses_no_acknowledged_write(database_url, tmp_path):
     assert len(acknowledged) > 50, "the load did not get going before the crash"
     assert not lost and not twice and not strangers
     assert consistency.ok, consistency.findings[:10]
+    # One report.recorded event per stored report of the load, one delivery per event.
+    assert recorded_events == len(copies)
+    assert deliveries == events
     record_figures(
         "crash",
         {
@@ -126,6 +144,8 @@ def test_sigkill_mid_load_loses_no_acknowledged_write(database_url, tmp_path):
             "consistency_checked": consistency.checked,
             "lost": len(lost),
             "duplicated": len(twice),
-            "half_written": len(consistency.findings),
+            "outbox_events_checked": events,
+            "deliveries_checked": deliveries,
+            "half_written": len(consistency.findings) + abs(events - deliveries),
         },
     )
