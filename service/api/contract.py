@@ -7,6 +7,9 @@ flask-smorest alone would document something looser (found by fuzzing it: tests/
   drops the inclusiveness, so 0 looked like a valid probability.
 - A report names its claim (``claim_id``, or ``claim_key`` with ``claim``) and its outlet
   (``outlet_id`` or ``outlet``): a rule of the schema as a whole, written out as ``anyOf``.
+- A nullable nested schema is ``allOf: [$ref], nullable: true``; apispec writes it as
+  ``anyOf: [$ref, {type: object, nullable: true}]``, whose second branch admits any object
+  at all (a subscription filter with made-up fields, which validation then refuses).
 """
 
 from __future__ import annotations
@@ -52,11 +55,40 @@ def before_blueprints(api: Api, app: Flask) -> None:
     api.ma_plugin.converter.add_attribute_function(exclusive_bounds)
 
 
+_LOOSE_NULL = {"type": "object", "nullable": True}
+
+
+def tighten_nullable_refs(node: Any) -> None:
+    """Rewrite apispec's loose nullable nested schemas in place, wherever they are."""
+    if isinstance(node, list):
+        for item in node:
+            tighten_nullable_refs(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if (
+        isinstance(branches, list)
+        and len(branches) == 2
+        and set(branches[0]) == {"$ref"}
+        and branches[1] == _LOOSE_NULL
+    ):
+        del node["anyOf"]
+        node["allOf"] = [branches[0]]
+        node["nullable"] = True
+    for value in node.values():
+        tighten_nullable_refs(value)
+
+
 def after_blueprints(api: Api) -> None:
     """Add the schema-wide rules marshmallow validators check but apispec cannot see."""
     schemas = api.spec.components.schemas
+    tighten_nullable_refs(schemas)
     if "ReportIn" in schemas:
         schemas["ReportIn"]["allOf"] = REPORT_NAMES_CLAIM_AND_OUTLET
+    if "Thresholds" in schemas:
+        # One bound at least (below < above is checked too, but JSON Schema cannot say it).
+        schemas["Thresholds"]["minProperties"] = 1
     if "OutletPatch" in schemas:
         # An empty patch changes nothing and is refused (422 "Nothing to change").
         schemas["OutletPatch"]["minProperties"] = 1

@@ -27,10 +27,9 @@ KEY_PATTERN = rf"^{_KEY_EDGE}(?:[^\x00-\x1f\x7f-\x9f]*{_KEY_EDGE})?(?!\n)$"
 KEY = [validate.Length(min=1, max=200), validate.Regexp(KEY_PATTERN)]
 # A web or FTP address with a host; the same pattern is documented and checked.
 _SPACE_OR_CONTROL = r"\s\x00-\x1f\x7f-\x9f\ufeff"
-URL_PATTERN = (
-    rf"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://[^{_SPACE_OR_CONTROL}/?#]+"
-    rf"(?:[/?#][^{_SPACE_OR_CONTROL}]*)?(?!\n)$"
-)
+_AUTHORITY_AND_PATH = rf"://[^{_SPACE_OR_CONTROL}/?#]+(?:[/?#][^{_SPACE_OR_CONTROL}]*)?(?!\n)$"
+URL_PATTERN = rf"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?){_AUTHORITY_AND_PATH}"
+HTTP_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?{_AUTHORITY_AND_PATH}"
 # Text must show something: an all-blank claim broke the similarity index (a 500) and an
 # all-blank outlet name became an outlet called "". Anchored at the start for Python's
 # match(); [\s\S] because "." stops at a newline in both engines.
