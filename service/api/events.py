@@ -129,7 +129,21 @@ class Events(MethodView):
                 "`data:` the event JSON {id, type, occurred_at, claim_id, data}. Comments "
                 "(`: heartbeat`) keep idle connections open; the stream ends after a while "
                 "with a `retry:` hint.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                # One event of the stream, as SSE clients (and schemathesis) parse it: the
+                # fields of an event block, with `data` the event JSON as text.
+                "content": {
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                                "event": {"type": "string", "enum": list(EVENT_TYPES)},
+                                "data": {"type": "string"},
+                                "retry": {"type": "integer"},
+                            },
+                        }
+                    }
+                },
             }
         },
     )
