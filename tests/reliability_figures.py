@@ -99,8 +99,9 @@ def summary() -> str:
                 f"{crash['sigkills']} SIGKILLs of master and workers "
                 f"(restarts {', '.join(f'{s} s' for s in crash['restart_seconds'])}); "
                 f"{crash['connection_faults_injected']} connection faults",
-                f"{crash['records_checked']} reports, {crash.get('outbox_events_checked', 'no')} outbox "
-                f"events, {crash.get('deliveries_checked', 'no')} deliveries",
+                f"{crash['records_checked']} reports, "
+                f"{crash.get('outbox_events_checked', 'no')} outbox events, "
+                f"{crash.get('deliveries_checked', 'no')} deliveries",
                 f"{crash['lost']} lost, {crash['duplicated']} duplicated, "
                 f"{crash['half_written']} half-written",
             )
