@@ -190,6 +190,8 @@ class ReportRecorder:
         key = record.report_key or new_report_key()
         existing = self._report_by_key(key)
         if existing is not None:
+            # A report added earlier in this batch has no outlet_id/cites_id until a flush.
+            self.session.flush()
             if not _same_report(existing, record, claim, outlet, cites):
                 raise RecordError(line, "report_key", f"{key!r} is stored with other content")
             self.summary.reports_unchanged += 1

@@ -7,7 +7,7 @@ never stale and reads never recompute. Costs O(reports of the claim).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
-from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
+from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
@@ -56,10 +56,15 @@ def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
     ).first()
 
 
+_CONTRIBUTION_FIELDS = tuple(f.name for f in fields(ClusterContribution))
+
+
 def explanation_json(score: ClaimScore) -> list[dict[str, Any]]:
+    # Field by field rather than dataclasses.asdict, whose deep copy was a third of the
+    # bulk import's time; the fields are flat but for the two tuples.
     return [
         {
-            **asdict(contribution),
+            **{name: getattr(contribution, name) for name in _CONTRIBUTION_FIELDS},
             "members": list(contribution.members),
             "outlets": list(contribution.outlets),
         }
