@@ -53,7 +53,6 @@ class _ClaimRow:
     model_version: str | None = None
     verdict: bool | None = None  # latest, stored or added by this batch
     new: bool = False
-    status_changed: bool = False
     reports: list[_NewReport] = field(default_factory=list)
 
 
@@ -253,7 +252,6 @@ class BulkBatch:
         self.verdicts.append((claim, verdict))
         claim.verdict = verdict
         claim.status = "resolved_true" if verdict else "resolved_false"
-        claim.status_changed = True
         self.summary.verdicts_created += 1
         self.touched[claim.key] = claim
 

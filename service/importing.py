@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from typing import IO
 
@@ -60,12 +62,8 @@ def import_stream(
     """
     factory = make_session_factory(make_engine(url))
     total = RecordingSummary()
-    records = read_numbered_records(lines)
     done = 0
-    while True:
-        batch = list(itertools.islice(records, batch_size))
-        if not batch:
-            break
+    for batch in read_ahead(lines, batch_size):
         with UnitOfWork(factory) as uow:
             if bulk:
                 part = import_batch(uow.session, batch, actor=IMPORT_ACTOR, cause="import")
@@ -82,6 +80,52 @@ def import_stream(
     if progress:
         print(file=sys.stderr)
     return total
+
+
+def read_ahead(
+    lines: IO[str], batch_size: int, ahead: int = 2
+) -> Iterator[list[tuple[int, InterchangeRecord]]]:
+    """Batches of numbered records, parsed by a thread while the caller's thread waits on
+    the database (psycopg releases the GIL), at most ``ahead`` batches in advance.
+
+    A bad line's :class:`RecordError` is raised where its batch would have been yielded,
+    so every batch before it is still imported, as without reading ahead.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def hand_over(item) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            records = read_numbered_records(lines)
+            while not stop.is_set():
+                batch = list(itertools.islice(records, batch_size))
+                hand_over(batch)
+                if not batch:
+                    return
+        except Exception as error:  # raised again in the caller's thread
+            hand_over(error)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, Exception):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def import_file(url: str, path: str, **kwargs) -> RecordingSummary:
