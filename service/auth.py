@@ -13,7 +13,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from service.database import unit_of_work
+from service.database import request_uow
 from service.errors import Forbidden, Unauthorized
 from service.keys import find_key, scope_allows
 
@@ -47,9 +47,9 @@ def authenticate(needed: str) -> Caller:
         if needed == "read" and current_app.config.get("OPEN_READS"):
             return ANONYMOUS
         raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
-    with unit_of_work() as uow:
-        row = find_key(uow.session, presented)
-        caller = None if row is None else Caller(key_id=row.id, name=row.name, scope=row.scope)
+    # The request's own unit of work: one connection checkout and transaction per request.
+    row = find_key(request_uow().session, presented)
+    caller = None if row is None else Caller(key_id=row.id, name=row.name, scope=row.scope)
     if caller is None:
         raise Unauthorized("The API key is unknown or revoked.")
     if not scope_allows(caller.scope, needed):

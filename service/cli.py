@@ -45,11 +45,14 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--workers", type=int, help="gunicorn workers (default: SRS_WORKERS, else one per core)."
+)
+@click.option("--threads", type=int, help="Threads per worker (default: SRS_THREADS, else 4).")
 @click.pass_obj
-def serve(obj: dict, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API under gunicorn until interrupted."""
+def serve(obj: dict, host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the API under gunicorn until interrupted (production settings: see the
+    README, "Serving in production")."""
     from service.serving import run_gunicorn
 
     run_gunicorn(obj["url"], host=host, port=port, workers=workers, threads=threads)

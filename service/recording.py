@@ -8,9 +8,10 @@ works inside the caller's unit of work: nothing is committed here.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, Verdict
@@ -119,6 +120,27 @@ class ReportRecorder:
         return candidate
 
     # -- claims ----------------------------------------------------------------------------
+    def lock_stored_claims(self, keys: Iterable[str | None], ids: Iterable[int | None]) -> None:
+        """Lock the stored claims a request names, in id order, before anything else.
+
+        Inserting a report takes a key-share lock on its claim; locking the claim for its
+        rescore afterwards would then wait on another writer's key-share lock while that
+        writer waits on ours (a deadlock under concurrent writes to one claim). Locking
+        first, in id order, makes concurrent writers queue instead.
+        """
+        keys = sorted({k for k in keys if k is not None})
+        ids = sorted({i for i in ids if i is not None})
+        if not keys and not ids:
+            return
+        statement = (
+            select(Claim)
+            .where(or_(Claim.key.in_(keys), Claim.id.in_(ids)))
+            .order_by(Claim.id)
+            .with_for_update()
+        )
+        for claim in self.session.scalars(statement):
+            self._claims[claim.key] = claim
+
     def claim_for(self, key: str, text: str, line: int | None) -> Claim:
         claim = self._claims.get(key)
         if claim is None:
