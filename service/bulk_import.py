@@ -28,7 +28,7 @@ from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord, RecordError
 from service.recording import RecordingSummary, ReportRecorder, new_report_key
-from service.rescoring import _changed, explanation_json
+from service.rescoring import _changed, evidence_by_claim, explanation_json
 
 IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
 
@@ -70,8 +70,6 @@ class _StoredReport:
     published_at: datetime | None
     url: str | None
     quote: str | None
-    outlet_reliability: float
-    outlet_kind: str
 
     def content(self) -> tuple:
         # Keys and names are unique, so they compare as the recorder compares ids.
@@ -199,7 +197,7 @@ class BulkBatch:
             for stored in self._stored_reports(self._in(Report.key, keys)):
                 self.reports[stored.key] = stored
 
-    def _stored_reports(self, condition, order_by=(Report.id,)) -> Iterator[_StoredReport]:
+    def _stored_reports(self, condition) -> Iterator[_StoredReport]:
         cited = aliased(Report)
         statement = (
             select(
@@ -215,14 +213,11 @@ class BulkBatch:
                 Report.published_at,
                 Report.url,
                 Report.quote,
-                Outlet.prior_reliability.label("outlet_reliability"),
-                Outlet.kind.label("outlet_kind"),
             )
             .join(Claim, Report.claim_id == Claim.id)
             .join(Outlet, Report.outlet_id == Outlet.id)
             .outerjoin(cited, Report.cites_id == cited.id)
             .where(condition)
-            .order_by(*order_by)
         )
         for row in self.session.execute(statement):
             yield _StoredReport(**row._asdict())
@@ -285,29 +280,14 @@ class BulkBatch:
 
     # -- scoring and writing -------------------------------------------------------------------
     def _scores(self) -> dict[str, ClaimScore]:
-        stored_evidence: dict[str, list[ReportEvidence]] = {}
-        stored_ids = sorted(c.id for c in self.touched.values() if not c.new)
-        for ids in _chunks(stored_ids):
-            condition = self._in(Report.claim_id, ids) & Report.retracted_at.is_(None)
-            for stored in self._stored_reports(condition, (Report.claim_id, Report.id)):
-                stored_evidence.setdefault(stored.claim_key, []).append(
-                    ReportEvidence(
-                        key=stored.key,
-                        outlet=stored.outlet_name,
-                        stance=stored.stance,
-                        attribution=stored.attribution,
-                        source=stored.source,
-                        interested_party=stored.interested_party,
-                        cites=stored.cites_key,
-                        outlet_reliability=stored.outlet_reliability,
-                        outlet_kind=stored.outlet_kind,
-                        published_at=stored.published_at,
-                    )
-                )
+        stored = [c for c in self.touched.values() if not c.new]
+        stored_evidence: dict[int, list[ReportEvidence]] = {}
+        for chunk in _chunks(sorted(c.id for c in stored)):
+            stored_evidence.update(evidence_by_claim(self.session, chunk))
         scores = {}
         for key, claim in self.touched.items():
             # Stored reports first, then the batch's: report id order, as the recorder reads.
-            evidence = stored_evidence.get(key, []) + [r.evidence() for r in claim.reports]
+            evidence = stored_evidence.get(claim.id, []) + [r.evidence() for r in claim.reports]
             scores[key] = score_claim(evidence, self.params, verdict=claim.verdict)
         return scores
 

@@ -19,7 +19,7 @@ from seeds.loader import read_seed_story
 from service.bulk_import import import_batch
 from service.model_store import active_parameters
 from service.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
-from service.rescoring import rescore_claim
+from service.rescoring import rescore_claims
 
 SEED_ACTOR = "seed"
 
@@ -181,13 +181,23 @@ def _latest_verdicts(session: Session, claim_ids: set[int]) -> dict[int, bool]:
     return latest
 
 
-def rescore_all(session: Session, cause: str) -> tuple[int, int]:
+def rescore_all(session: Session, cause: str, batch: int = 500) -> tuple[int, int]:
     """Recompute every claim with the active model; returns (claims, changed)."""
     params = active_parameters(session)
     count = changed = 0
-    for claim in session.scalars(select(Claim).order_by(Claim.id).with_for_update()).all():
-        before = (claim.confidence, claim.confidence_lower, claim.confidence_upper)
-        score = rescore_claim(session, claim, params, cause)
-        count += 1
-        changed += before != (score.confidence, score.lower, score.upper)
-    return count, changed
+    last_id = 0
+    while True:
+        claims = session.scalars(
+            select(Claim)
+            .where(Claim.id > last_id)
+            .order_by(Claim.id)
+            .limit(batch)
+            .with_for_update()
+        ).all()
+        if not claims:
+            return count, changed
+        before = {c.id: (c.confidence, c.confidence_lower, c.confidence_upper) for c in claims}
+        for claim_id, score in rescore_claims(session, claims, params, cause).items():
+            changed += before[claim_id] != (score.confidence, score.lower, score.upper)
+        count += len(claims)
+        last_id = claims[-1].id

@@ -21,7 +21,7 @@ from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from seeds.loader import OutletSeed, slugify
 from service.model_store import active_parameters
-from service.rescoring import lock_claims, rescore_claim
+from service.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
 
@@ -60,6 +60,7 @@ class ReportRecorder:
         self._claims: dict[str, Claim] = {}
         self._reports: dict[str, Report] = {}
         self._touched_claims: set[int] = set()
+        self._locked: set[int] = set()  # claims locked by lock_stored_claims
         self._new_claims: list[Claim] = []
         self.created_claims: list[Claim] = []
 
@@ -140,6 +141,7 @@ class ReportRecorder:
         )
         for claim in self.session.scalars(statement):
             self._claims[claim.key] = claim
+            self._locked.add(claim.id)
 
     def claim_for(self, key: str, text: str, line: int | None) -> Claim:
         claim = self._claims.get(key)
@@ -210,7 +212,8 @@ class ReportRecorder:
         if cites is not None and cites.claim_id != claim.id:
             raise RecordError(line, "cites", "names a report of another claim")
         key = record.report_key or new_report_key()
-        existing = self._report_by_key(key)
+        # A generated key is new (64 random bits; the unique index stands guard anyway).
+        existing = self._report_by_key(key) if record.report_key else None
         if existing is not None:
             # A report added earlier in this batch has no outlet_id/cites_id until a flush.
             self.session.flush()
@@ -240,16 +243,15 @@ class ReportRecorder:
         return report
 
     def finish(self, cause: str) -> RecordingSummary:
-        """Rescore every claim this recorder changed (claims locked, in id order)."""
+        """Rescore every claim this recorder changed (claims locked, in id order), and
+        every claim it created (one without reports is scored at its prior)."""
         self.session.flush()
-        for claim in lock_claims(self.session, self._touched_claims):
-            self.summary.scores[claim.id] = rescore_claim(self.session, claim, self.params, cause)
-        # A claim created without any report is still scored (at its prior).
-        for claim in self._new_claims:
-            if claim.id not in self.summary.scores:
-                self.summary.scores[claim.id] = rescore_claim(
-                    self.session, claim, self.params, cause
-                )
+        new = {c.id for c in self._new_claims}  # nobody else can see them yet
+        wanted = self._touched_claims | new
+        held = {c.id: c for c in self._claims.values() if c.id in self._locked | new}
+        held.update((c.id, c) for c in lock_claims(self.session, wanted - set(held)))
+        claims = [held[claim_id] for claim_id in sorted(wanted)]
+        self.summary.scores.update(rescore_claims(self.session, claims, self.params, cause))
         self.created_claims.extend(self._new_claims)
         self._touched_claims.clear()
         self._new_claims.clear()

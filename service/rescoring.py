@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
@@ -24,30 +24,58 @@ from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, R
 SCORE_TOLERANCE = 1e-12
 
 
-def report_evidence(report: Report, outlet: Outlet) -> ReportEvidence:
-    return ReportEvidence(
-        key=report.key,
-        outlet=outlet.name,
-        stance=report.stance,
-        attribution=report.attribution,
-        source=report.source,
-        interested_party=report.interested_party,
-        cites=report.cites.key if report.cites is not None else None,
-        outlet_reliability=outlet.prior_reliability,
-        outlet_kind=outlet.kind,
-        published_at=report.published_at,
-    )
-
-
 def claim_evidence(session: Session, claim_id: int) -> list[ReportEvidence]:
     """The claim's live (not retracted) reports, with their outlets, in one query."""
-    reports = session.scalars(
-        select(Report)
-        .where(Report.claim_id == claim_id, Report.retracted_at.is_(None))
-        .options(joinedload(Report.outlet), joinedload(Report.cites))
-        .order_by(Report.id)
-    ).all()
-    return [report_evidence(report, report.outlet) for report in reports]
+    return evidence_by_claim(session, [claim_id]).get(claim_id, [])
+
+
+def evidence_by_claim(
+    session: Session, claim_ids: Iterable[int]
+) -> dict[int, list[ReportEvidence]]:
+    """Live reports of several claims in one query, by claim id, each in report id order.
+
+    Only the columns the scorer reads, as plain rows: building ORM objects for each report,
+    its outlet and the report it cites was most of a rescore's cost."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    cited = aliased(Report)
+    rows = session.execute(
+        select(
+            Report.claim_id,
+            Report.key,
+            Outlet.name,
+            Report.stance,
+            Report.attribution,
+            Report.source,
+            Report.interested_party,
+            cited.key,
+            Outlet.prior_reliability,
+            Outlet.kind,
+            Report.published_at,
+        )
+        .join(Outlet, Report.outlet_id == Outlet.id)
+        .outerjoin(cited, Report.cites_id == cited.id)
+        .where(Report.claim_id.in_(ids), Report.retracted_at.is_(None))
+        .order_by(Report.claim_id, Report.id)
+    )
+    evidence: dict[int, list[ReportEvidence]] = {}
+    for claim_id, *columns in rows:
+        evidence.setdefault(claim_id, []).append(ReportEvidence(*columns))
+    return evidence
+
+
+def latest_verdicts(session: Session, claim_ids: Iterable[int]) -> dict[int, bool]:
+    """Each claim's latest verdict (claims without one are left out), in one query."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Verdict.claim_id, Verdict.verdict)
+        .where(Verdict.claim_id.in_(ids))
+        .order_by(Verdict.id)
+    )
+    return {claim_id: verdict for claim_id, verdict in rows}
 
 
 def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
@@ -122,15 +150,24 @@ def rescore_claim(
     session: Session, claim: Claim, params: ModelParameters, cause: str
 ) -> ClaimScore:
     """Recompute and store one claim's score from what the session holds now."""
+    return rescore_claims(session, [claim], params, cause)[claim.id]
+
+
+def rescore_claims(
+    session: Session, claims: Iterable[Claim], params: ModelParameters, cause: str
+) -> dict[int, ClaimScore]:
+    """Recompute and store several claims' scores, reading their reports and verdicts in
+    one query each (not one per claim); returns the scores by claim id."""
     session.flush()
-    verdict = latest_verdict(session, claim.id)
-    score = score_claim(
-        claim_evidence(session, claim.id),
-        params,
-        verdict=None if verdict is None else verdict.verdict,
-    )
-    store_score(session, claim, score, cause)
-    return score
+    claims = list(claims)
+    ids = [claim.id for claim in claims]
+    evidence, verdicts = evidence_by_claim(session, ids), latest_verdicts(session, ids)
+    scores = {}
+    for claim in claims:
+        score = score_claim(evidence.get(claim.id, []), params, verdict=verdicts.get(claim.id))
+        store_score(session, claim, score, cause)
+        scores[claim.id] = score
+    return scores
 
 
 def lock_claims(session: Session, claim_ids: Iterable[int]) -> list[Claim]:
