@@ -33,11 +33,12 @@ from scoring.vocabulary import ATTRIBUTIONS, STANCES
 SRS = str(Path(sys.executable).with_name("srs"))
 
 
-def write_file(path: Path, n_lines: int, seed: int = 11) -> int:
-    """A synthetic interchange file of about ``n_lines`` lines, streamed to disk."""
+def write_file(path: Path, n_lines: int, seed: int = 11, prefix: str = "") -> int:
+    """A synthetic interchange file of about ``n_lines`` lines, streamed to disk; claim
+    and report keys start with ``prefix`` (so several files can go into one database)."""
     n_outlets = max(20, n_lines // 1000)
     dataset = generate(
-        n_claims=max(100, n_lines // 10),
+        n_claims=max(100, n_lines // 9),  # about 10 reports a claim: a few too many, cut
         n_outlets=n_outlets,
         seed=seed,
         mean_reports=7.5,
@@ -50,13 +51,14 @@ def write_file(path: Path, n_lines: int, seed: int = 11) -> int:
     with open(path, "w", encoding="utf-8") as stream:
         for i in range(min(t.n_reports, n_lines)):
             claim = int(t.claim[i])
+            claim_key = prefix + t.claim_keys[claim]
             line = {
-                "claim_key": t.claim_keys[claim],
-                "claim": f"Synthetic claim {t.claim_keys[claim]}",
+                "claim_key": claim_key,
+                "claim": f"Synthetic claim {claim_key}",
                 "outlet": t.outlet_names[t.outlet[i]],
                 "stance": STANCES[t.stance[i]],
                 "verdict": None if np.isnan(t.verdicts[claim]) else bool(t.verdicts[claim]),
-                "report_key": dataset.report_keys[i],
+                "report_key": prefix + dataset.report_keys[i],
                 "attribution": ATTRIBUTIONS[t.attribution[i]],
             }
             if dataset.sources[i] is not None:
@@ -64,7 +66,7 @@ def write_file(path: Path, n_lines: int, seed: int = 11) -> int:
             if t.interested[i]:
                 line["interested_party"] = True
             if dataset.cites[i] >= 0:
-                line["cites"] = dataset.report_keys[dataset.cites[i]]
+                line["cites"] = prefix + dataset.report_keys[dataset.cites[i]]
             stream.write(json.dumps(line) + "\n")
             written += 1
     return written
