@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, Verdict
@@ -133,13 +134,7 @@ class ReportRecorder:
         ids = sorted({i for i in ids if i is not None})
         if not keys and not ids:
             return
-        statement = (
-            select(Claim)
-            .where(or_(Claim.key.in_(keys), Claim.id.in_(ids)))
-            .order_by(Claim.id)
-            .with_for_update()
-        )
-        for claim in self.session.scalars(statement):
+        for claim in self.session.scalars(_named_claims(), {"keys": keys, "ids": ids}):
             self._claims[claim.key] = claim
             self._locked.add(claim.id)
 
@@ -256,6 +251,22 @@ class ReportRecorder:
         self._touched_claims.clear()
         self._new_claims.clear()
         return self.summary
+
+
+@cache
+def _named_claims() -> Select:
+    """Claims by key or id, locked in id order (built once; only its parameters vary)."""
+    return (
+        select(Claim)
+        .where(
+            or_(
+                Claim.key.in_(bindparam("keys", expanding=True)),
+                Claim.id.in_(bindparam("ids", expanding=True)),
+            )
+        )
+        .order_by(Claim.id)
+        .with_for_update()
+    )
 
 
 def _same_report(

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
@@ -29,18 +30,12 @@ def claim_evidence(session: Session, claim_id: int) -> list[ReportEvidence]:
     return evidence_by_claim(session, [claim_id]).get(claim_id, [])
 
 
-def evidence_by_claim(
-    session: Session, claim_ids: Iterable[int]
-) -> dict[int, list[ReportEvidence]]:
-    """Live reports of several claims in one query, by claim id, each in report id order.
-
-    Only the columns the scorer reads, as plain rows: building ORM objects for each report,
-    its outlet and the report it cites was most of a rescore's cost."""
-    ids = sorted(set(claim_ids))
-    if not ids:
-        return {}
+@cache
+def _evidence_statement() -> Select:
+    # Built once: constructing a select with an alias and joins costs more Python than
+    # running it (the compiled form is cached by SQLAlchemy, the statement object is not).
     cited = aliased(Report)
-    rows = session.execute(
+    return (
         select(
             Report.claim_id,
             Report.key,
@@ -56,11 +51,35 @@ def evidence_by_claim(
         )
         .join(Outlet, Report.outlet_id == Outlet.id)
         .outerjoin(cited, Report.cites_id == cited.id)
-        .where(Report.claim_id.in_(ids), Report.retracted_at.is_(None))
+        .where(
+            Report.claim_id.in_(bindparam("claim_ids", expanding=True)),
+            Report.retracted_at.is_(None),
+        )
         .order_by(Report.claim_id, Report.id)
     )
+
+
+@cache
+def _verdicts_statement() -> Select:
+    return (
+        select(Verdict.claim_id, Verdict.verdict)
+        .where(Verdict.claim_id.in_(bindparam("claim_ids", expanding=True)))
+        .order_by(Verdict.id)
+    )
+
+
+def evidence_by_claim(
+    session: Session, claim_ids: Iterable[int]
+) -> dict[int, list[ReportEvidence]]:
+    """Live reports of several claims in one query, by claim id, each in report id order.
+
+    Only the columns the scorer reads, as plain rows: building ORM objects for each report,
+    its outlet and the report it cites was most of a rescore's cost."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
     evidence: dict[int, list[ReportEvidence]] = {}
-    for claim_id, *columns in rows:
+    for claim_id, *columns in session.execute(_evidence_statement(), {"claim_ids": ids}):
         evidence.setdefault(claim_id, []).append(ReportEvidence(*columns))
     return evidence
 
@@ -70,11 +89,7 @@ def latest_verdicts(session: Session, claim_ids: Iterable[int]) -> dict[int, boo
     ids = sorted(set(claim_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(Verdict.claim_id, Verdict.verdict)
-        .where(Verdict.claim_id.in_(ids))
-        .order_by(Verdict.id)
-    )
+    rows = session.execute(_verdicts_statement(), {"claim_ids": ids})
     return {claim_id: verdict for claim_id, verdict in rows}
 
 
