@@ -147,9 +147,9 @@ def run(method: str, dataset_path: str, out_path: str, repeat: int = 1) -> dict:
         finished = time.perf_counter()
     times = [finished - built]
     for _ in range(repeat - 1):
-        started = time.perf_counter()
+        again = time.perf_counter()
         fit(prepared)
-        times.append(time.perf_counter() - started)
+        times.append(time.perf_counter() - again)
     pred, reliability = read(model, output, n_claims, n_outlets)
     np.savez(out_path, pred=pred, reliability=reliability)
     is_truthdiscovery = method in ("PooledInvestment", "TruthFinder")
