@@ -161,7 +161,9 @@ def prepare_database(url: str, env: dict, workdir: Path, reports: int) -> tuple[
         subprocess.run([SRS, *command], env=env, check=True, capture_output=True)
     path = workdir / "history.jsonl"
     write_file(path, reports)
-    subprocess.run([SRS, "import", str(path), "--no-progress"], env=env, check=True)
+    subprocess.run(
+        [SRS, "import", str(path), "--no-progress"], env=env, check=True, capture_output=True
+    )
     created = subprocess.run(
         [SRS, "keys", "create", "--scope", "admin", "--name", "benchmark"],
         env=env,

@@ -34,7 +34,9 @@ SRS = str(Path(sys.executable).with_name("srs"))
 def import_lines(url: str, path: Path, n: int, prefix: str) -> None:
     write_file(path, n, seed=len(prefix) + 3, prefix=prefix)
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([SRS, "import", str(path), "--no-progress"], env=env, check=True)
+    subprocess.run(
+        [SRS, "import", str(path), "--no-progress"], env=env, check=True, capture_output=True
+    )
 
 
 def claims_of_size(app, low: int, high: int, prefix: str, count: int) -> list[int]:

@@ -57,7 +57,9 @@ def main() -> None:
         subprocess.run([SRS, "db", "upgrade"], env=env, check=True, capture_output=True)
         history = Path(tmp) / "history.jsonl"
         write_file(history, args.history)
-        subprocess.run([SRS, "import", str(history), "--no-progress"], env=env, check=True)
+        subprocess.run(
+            [SRS, "import", str(history), "--no-progress"], env=env, check=True, capture_output=True
+        )
         from sqlalchemy import func, select
 
         from models import Claim
