@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the API on http://127.0.0.1:8000 with the seed story;
+# Two commands: `make run` serves the API on http://127.0.0.1:8000 with the seed story
+# (and runs the webhook worker beside it);
 # `make test` runs the whole suite. Both create and update .venv themselves.
 PYTHON ?= python3
 VENV := .venv
@@ -22,9 +23,16 @@ run: install
 	$(BIN)/srs db upgrade
 	$(BIN)/srs seed
 	$(BIN)/srs keys bootstrap
-	$(BIN)/srs serve --host $(HOST) --port $(PORT)
+	@# The webhook worker runs beside the server; Ctrl-C or SIGTERM stops both (gracefully),
+	@# and the worker stops too when the server exits on its own.
+	$(BIN)/srs worker & worker=$$!; \
+	$(BIN)/srs serve --host $(HOST) --port $(PORT) & server=$$!; \
+	trap 'kill -TERM $$server $$worker 2>/dev/null' INT TERM; \
+	wait $$server; status=$$?; \
+	kill -TERM $$worker 2>/dev/null; wait $$worker; wait $$server; exit $$status
 
 test: install
+	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

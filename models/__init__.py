@@ -5,11 +5,14 @@ from models.tables import (
     ApiKey,
     AuditEntry,
     Claim,
+    Delivery,
     IdempotentResponse,
     ModelVersion,
+    OutboxEvent,
     Outlet,
     Report,
     ScoreHistory,
+    Subscription,
     Verdict,
 )
 
@@ -18,10 +21,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Claim",
+    "Delivery",
     "IdempotentResponse",
     "ModelVersion",
+    "OutboxEvent",
     "Outlet",
     "Report",
     "ScoreHistory",
+    "Subscription",
     "Verdict",
 ]

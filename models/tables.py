@@ -254,3 +254,82 @@ class ModelVersion(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     training_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# -- notifications ---------------------------------------------------------------------------
+DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
+
+
+class Subscription(Base):
+    """A webhook: where to POST events, which ones (``filter``) and the signing secret."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # The normalized filter (see service.subscriptions); NULL matches every event.
+    filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Kept as it is, not hashed: signing each delivery needs the secret itself.
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxEvent(Base):
+    """Something that happened, written in the transaction that made it happen.
+
+    Ids grow in commit order (see service.outbox), so ``id > last seen`` is a safe cursor
+    for the event stream and for ``Last-Event-ID``.
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index("ix_outbox_events_claim_id", "claim_id"),
+        Index("ix_outbox_events_occurred_at", "occurred_at"),
+        # AUTOINCREMENT on SQLite: ids of pruned events are never handed out again.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    # No foreign key: an event is a record of the past and outlives what it names.
+    claim_id: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One event owed to one subscription, and how its delivery went so far."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id", name="uq_deliveries_event_subscription"),
+        CheckConstraint("attempts >= 0 AND failures >= 0", name="counts_not_negative"),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_subscription_id", "subscription_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(
+        closed_vocabulary("delivery_status", DELIVERY_STATUSES), default="pending"
+    )
+    # Attempts started (a worker killed mid-request still used one); failures: attempts that
+    # ended without a 2xx answer.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt is due; while an attempt runs, when its lease runs out.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[OutboxEvent] = relationship()
+    subscription: Mapped[Subscription] = relationship()

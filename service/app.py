@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 
-from service import database
+from service import database, observability
 from service.config import load_config
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -73,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
     app.json.sort_keys = False
+    observability.init_app(app)
     database.init_app(app)
     api.init_app(
         app,
@@ -92,6 +93,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.api import register_blueprints
 
     register_blueprints(api, app)
+    from service.dashboard import init_dashboard
+
+    init_dashboard(app)
     app.before_request(require_json_body)
     limiter.init_app(app)
     return app

@@ -1,9 +1,11 @@
 """API-key authentication and scopes for the API's operations.
 
 Keys arrive as ``Authorization: Bearer <key>``. Writes always need a key of the right
-scope; reads need one unless the deployment sets ``SRS_OPEN_READS``. Each decorated
-operation documents its scope in the OpenAPI document (``x-required-scope``), which is
-what the auth test walks.
+scope; reads need one unless the deployment sets ``SRS_OPEN_READS``. A browser signed in
+to the dashboard (:mod:`service.sessions`) may read without the header: its session
+cookie stands for the key on GET and HEAD only, so a cross-site form can never write
+through the API. Each decorated operation documents its scope in the OpenAPI document
+(``x-required-scope``), which is what the auth test walks.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from service.database import request_uow
+from service.database import request_uow, unit_of_work
 from service.errors import Forbidden, Unauthorized
 from service.keys import find_key, scope_allows
+from service.sessions import session_key, signed_in_key_id
+
+SAFE_METHODS = ("GET", "HEAD")
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,30 @@ def presented_key() -> str | None:
     return credentials.strip()
 
 
+def session_caller() -> Caller | None:
+    """The key a dashboard session signed in with, looked up now (revoked: None)."""
+    if signed_in_key_id() is None:
+        return None
+    with unit_of_work() as uow:
+        row = session_key(uow.session)
+        return None if row is None else Caller(key_id=row.id, name=row.name, scope=row.scope)
+
+
 def authenticate(needed: str) -> Caller:
     """The caller, checked for scope ``needed``; raises 401 or 403 problems."""
     presented = presented_key()
     if presented is None:
-        if needed == "read" and current_app.config.get("OPEN_READS"):
-            return ANONYMOUS
-        raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
-    # The request's own unit of work: one connection checkout and transaction per request.
-    row = find_key(request_uow().session, presented)
-    caller = None if row is None else Caller(key_id=row.id, name=row.name, scope=row.scope)
-    if caller is None:
-        raise Unauthorized("The API key is unknown or revoked.")
+        caller = session_caller() if request.method in SAFE_METHODS else None
+        if caller is None:
+            if needed == "read" and current_app.config.get("OPEN_READS"):
+                return ANONYMOUS
+            raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
+    else:
+        # The request's own unit of work: one connection checkout and transaction per request.
+        row = find_key(request_uow().session, presented)
+        caller = None if row is None else Caller(row.id, row.name, row.scope)
+        if caller is None:
+            raise Unauthorized("The API key is unknown or revoked.")
     if not scope_allows(caller.scope, needed):
         raise Forbidden(f"This operation needs a key with the '{needed}' scope.")
     return caller

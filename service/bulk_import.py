@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, Table, any_, bindparam, insert, select, text, update
@@ -27,6 +28,12 @@ from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord, RecordError
+from service.outbox import (
+    emit_claim_created,
+    emit_claim_resolved,
+    emit_report_recorded,
+    emit_score_changed,
+)
 from service.recording import RecordingSummary, ReportRecorder, new_report_key
 from service.rescoring import _changed, evidence_by_claim, explanation_json
 
@@ -91,7 +98,7 @@ class _StoredReport:
 class _NewReport:
     key: str
     claim: _ClaimRow
-    outlet: Any  # a row of (id, name, kind, prior_reliability) or a new Outlet
+    outlet: Any  # a row of (id, name, slug, kind, prior_reliability) or a new Outlet
     cites: _StoredReport | _NewReport | None
     record: InterchangeRecord
     id: int | None = None
@@ -99,6 +106,27 @@ class _NewReport:
     @property
     def claim_key(self) -> str:
         return self.claim.key
+
+    # What the report.recorded event reads from a stored report.
+    @property
+    def claim_id(self) -> int | None:
+        return self.claim.id
+
+    @property
+    def cites_id(self) -> int | None:
+        return self.cites.id if self.cites is not None else None
+
+    @property
+    def stance(self) -> str:
+        return self.record.stance
+
+    @property
+    def attribution(self) -> str:
+        return self.record.attribution
+
+    @property
+    def url(self) -> str | None:
+        return self.record.url
 
     def content(self) -> tuple:
         r = self.record
@@ -144,7 +172,7 @@ class BulkBatch:
         self.params: ModelParameters = self.recorder.params
         self.summary = RecordingSummary()
         self.claims: dict[str, _ClaimRow] = {}
-        self.outlets: dict[str, Any] = {}  # name -> row or new Outlet: .id, .kind, .prior_…
+        self.outlets: dict[str, Any] = {}  # name -> row or new Outlet: .id, .slug, .kind, …
         self.reports: dict[str, _StoredReport | _NewReport] = {}
         self.new_reports: list[_NewReport] = []
         self.verdicts: list[tuple[_ClaimRow, bool]] = []
@@ -186,7 +214,7 @@ class BulkBatch:
             for claim_id, verdict in rows:
                 stored_ids[claim_id].verdict = verdict
         names = sorted({r.outlet for r in records})
-        columns = (Outlet.id, Outlet.name, Outlet.kind, Outlet.prior_reliability)
+        columns = (Outlet.id, Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability)
         for chunk in _chunks(names):
             for row in self.session.execute(select(*columns).where(self._in(Outlet.name, chunk))):
                 self.outlets[row.name] = row
@@ -318,18 +346,29 @@ class BulkBatch:
                 for claim, verdict in self.verdicts
             ],
         )
+        # The recorder's events, in its order: claims created, reports recorded, verdicts;
+        # then each score change, in claim id order as rescoring emits them.
+        for claim in new_claims:
+            emit_claim_created(self.session, claim)
+        for report in self.new_reports:
+            emit_report_recorded(self.session, report)
+        for claim, verdict in self.verdicts:
+            emit_claim_resolved(self.session, claim, verdict, claim.confidence, "", self.actor)
         updates, history = [], []
         # History in claim id order, as the recorder's lock_claims order writes it.
         for claim in sorted(self.touched.values(), key=lambda c: c.id):
             score = scores[claim.key]
             changed = claim.new or _changed(claim, score)
+            columns = _score_columns(score, now)
             if not claim.new:
-                values = {**_score_columns(score, now), "status": claim.status}
+                values = {**columns, "status": claim.status}
                 if not changed:
                     del values["updated_at"]
                 updates.append({"b_id": claim.id, **values})
             if changed:
                 history.append(_history_row(claim.id, score, cause, now))
+                stored = SimpleNamespace(id=claim.id, status=claim.status, **columns)
+                emit_score_changed(self.session, stored, claim.confidence, claim.label, cause)
         _update_claims(self.session, updates)
         writer.insert(ScoreHistory.__table__, history)
         self.summary.outlets_created = self.recorder.summary.outlets_created

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from models.database import default_database_url, normalize_url
@@ -39,6 +40,27 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "srs-memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # The dashboard's login session (a signed cookie holding the key's id, never the key).
+        "SESSION_COOKIE_NAME": "srs_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SRS_SECURE_COOKIES"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=float(os.environ.get("SRS_SESSION_HOURS", 12))
+        ),
+        # Absolute links (ClaimReview's url) and who publishes the reviews.
+        "PUBLIC_URL": os.environ.get("SRS_PUBLIC_URL", ""),
+        "PUBLISHER_NAME": os.environ.get("SRS_PUBLISHER_NAME", "Source-reliability scoring"),
+        "PUBLISHER_URL": os.environ.get("SRS_PUBLISHER_URL", ""),
+        # Server-Sent Events (/api/v1/events): a stream ends after this long and the client
+        # reconnects with Last-Event-ID, so no gunicorn thread is held for good.
+        "SSE_STREAM_SECONDS": float(os.environ.get("SRS_SSE_STREAM_SECONDS", 60)),
+        "SSE_POLL_SECONDS": 1.0,
+        "SSE_HEARTBEAT_SECONDS": 15.0,
+        "SSE_RETRY_MILLISECONDS": 3000,
+        # Read by `srs serve` and `srs worker`, which configure logging for their process.
+        "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
     }
     if overrides:
         config.update(overrides)
@@ -57,4 +79,12 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_ADDRESS",
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
+    "SRS_SECURE_COOKIES",
+    "SRS_SESSION_HOURS",
+    "SRS_PUBLIC_URL",
+    "SRS_PUBLISHER_NAME",
+    "SRS_PUBLISHER_URL",
+    "SRS_SSE_STREAM_SECONDS",
+    "SRS_LOG_LEVEL",
+    "SRS_LOG_FORMAT",
 )

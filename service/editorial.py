@@ -21,6 +21,7 @@ from seeds.loader import OutletSeed, slugify
 from service.auth import Caller
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.model_store import active_parameters
+from service.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
 from service.recording import ReportRecorder
 from service.rescoring import lock_claims, rescore_claim
 from service.similarity import SimilarClaim, forget_index, similar_claims
@@ -162,6 +163,7 @@ def retract_report(session: Session, report_id: int, reason: str, caller: Caller
         raise Conflict(f"Report {report_id} was already retracted.")
     report.retracted_at = utcnow()
     report.retraction_reason = reason
+    emit_report_retracted(session, report, reason)
     score = rescore_claim(
         session,
         claim,
@@ -183,6 +185,7 @@ def create_claim(
     claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
     session.add(claim)
     session.flush()
+    emit_claim_created(session, claim)
     rescore_claim(session, claim, active_parameters(session), cause=f"created by {caller.actor}")
     warning = _similar_claim_warning(session, claim, similarity_threshold)
     audit(session, caller, "create_claim", f"claim:{claim.key}")
@@ -203,17 +206,19 @@ def resolve_claim(
     """A fact-checker's verdict: the claim is resolved and the verdict becomes a label."""
     get_or_404(session, Claim, claim_id, "claim")
     (claim,) = lock_claims(session, [claim_id])
+    confidence = claim.confidence
     session.add(
         Verdict(
             claim_id=claim.id,
             verdict=verdict,
             note=note,
             resolved_by=caller.actor,
-            model_confidence=claim.confidence,
+            model_confidence=confidence,
         )
     )
     claim.status = "resolved_true" if verdict else "resolved_false"
     claim.updated_at = utcnow()
+    emit_claim_resolved(session, claim, verdict, confidence, note, caller.actor)
     score = rescore_claim(
         session,
         claim,

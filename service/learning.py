@@ -24,6 +24,7 @@ from scoring.engine import score_claim
 from scoring.learning import ReliabilityEstimator, ReportTable
 from service.importing import export_records
 from service.model_store import active_parameters, parameters_to_json
+from service.outbox import emit_model_activated
 from service.rescoring import claim_evidence, latest_verdict, lock_claims, rescore_claim
 
 RESCORE_BATCH = 500
@@ -87,9 +88,13 @@ def activate(session: Session, version: str) -> ModelVersion:
     target = session.scalars(select(ModelVersion).where(ModelVersion.version == version)).first()
     if target is None:
         raise LookupError(f"no model version {version!r}")
+    previous = session.scalars(
+        select(ModelVersion.version).where(ModelVersion.active.is_(True))
+    ).first()
     session.execute(update(ModelVersion).where(ModelVersion.id != target.id).values(active=False))
     target.active = True
     session.flush()
+    emit_model_activated(session, target.version, previous)
     return target
 
 

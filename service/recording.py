@@ -22,6 +22,7 @@ from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from seeds.loader import OutletSeed, slugify
 from service.model_store import active_parameters
+from service.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
@@ -63,6 +64,8 @@ class ReportRecorder:
         self._touched_claims: set[int] = set()
         self._locked: set[int] = set()  # claims locked by lock_stored_claims
         self._new_claims: list[Claim] = []
+        self._new_reports: list[Report] = []
+        self._resolutions: list[tuple[Claim, Verdict]] = []
         self.created_claims: list[Claim] = []
 
     # -- outlets ---------------------------------------------------------------------------
@@ -166,15 +169,15 @@ class ReportRecorder:
                     line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
                 )
             return
-        self.session.add(
-            Verdict(
-                claim_id=claim.id,
-                verdict=verdict,
-                note="",
-                resolved_by=self.actor,
-                model_confidence=claim.confidence,
-            )
+        stored = Verdict(
+            claim_id=claim.id,
+            verdict=verdict,
+            note="",
+            resolved_by=self.actor,
+            model_confidence=claim.confidence,
         )
+        self.session.add(stored)
+        self._resolutions.append((claim, stored))
         claim.status = "resolved_true" if verdict else "resolved_false"
         self.summary.verdicts_created += 1
         self._touched_claims.add(claim.id)
@@ -232,15 +235,18 @@ class ReportRecorder:
         )
         self.session.add(report)
         self._reports[key] = report
+        self._new_reports.append(report)
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
         return report
 
     def finish(self, cause: str) -> RecordingSummary:
-        """Rescore every claim this recorder changed (claims locked, in id order), and
-        every claim it created (one without reports is scored at its prior)."""
+        """Emit the events of what was recorded, then rescore every claim this recorder
+        changed (claims locked, in id order) and every claim it created (one without
+        reports is scored at its prior)."""
         self.session.flush()
+        self._emit_events()
         new = {c.id for c in self._new_claims}  # nobody else can see them yet
         wanted = self._touched_claims | new
         held = {c.id: c for c in self._claims.values() if c.id in self._locked | new}
@@ -251,6 +257,25 @@ class ReportRecorder:
         self._touched_claims.clear()
         self._new_claims.clear()
         return self.summary
+
+    def _emit_events(self) -> None:
+        """Claims created, reports recorded and verdicts, in that order (the score changes
+        follow from rescoring)."""
+        for claim in self._new_claims:
+            emit_claim_created(self.session, claim)
+        for report in self._new_reports:
+            emit_report_recorded(self.session, report)
+        for claim, verdict in self._resolutions:
+            emit_claim_resolved(
+                self.session,
+                claim,
+                verdict.verdict,
+                verdict.model_confidence,
+                verdict.note,
+                verdict.resolved_by,
+            )
+        self._new_reports.clear()
+        self._resolutions.clear()
 
 
 @cache

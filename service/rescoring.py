@@ -6,6 +6,7 @@ never stale and reads never recompute. Costs O(reports of the claim).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
@@ -19,6 +20,8 @@ from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
+from service.observability import metrics
+from service.outbox import emit_score_changed
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
@@ -129,9 +132,11 @@ def _changed(claim: Claim, score: ClaimScore) -> bool:
 def store_score(
     session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
 ) -> bool:
-    """Write ``score`` on ``claim``; append to its history only if the score changed."""
+    """Write ``score`` on ``claim``; only if the score changed, append to its history and
+    emit ``claim.score_changed`` (both in the caller's transaction)."""
     now = now or utcnow()
     changed = _changed(claim, score)
+    previous_confidence, previous_label = claim.confidence, claim.label
     claim.confidence = score.confidence
     claim.confidence_lower = score.lower
     claim.confidence_upper = score.upper
@@ -158,6 +163,7 @@ def store_score(
                 cause=cause,
             )
         )
+        emit_score_changed(session, claim, previous_confidence, previous_label, cause)
     return changed
 
 
@@ -173,15 +179,20 @@ def rescore_claims(
 ) -> dict[int, ClaimScore]:
     """Recompute and store several claims' scores, reading their reports and verdicts in
     one query each (not one per claim); returns the scores by claim id."""
+    started = time.perf_counter()
     session.flush()
     claims = list(claims)
     ids = [claim.id for claim in claims]
     evidence, verdicts = evidence_by_claim(session, ids), latest_verdicts(session, ids)
+    # Each claim's share of the two queries, plus its own scoring and storing.
+    shared = (time.perf_counter() - started) / max(len(claims), 1)
     scores = {}
     for claim in claims:
+        own = time.perf_counter()
         score = score_claim(evidence.get(claim.id, []), params, verdict=verdicts.get(claim.id))
         store_score(session, claim, score, cause)
         scores[claim.id] = score
+        metrics().rescoring_duration.observe(shared + time.perf_counter() - own)
     return scores
 
 

@@ -2,8 +2,9 @@
 
 Each scenario runs twice on the same backend, once per path, from the same starting state
 (the seed story), and compares everything a reader can see: outlets, claims with their
-scores and explanations, reports, verdicts, score history and the import summary; and,
-for bad input, the same error (line, field, message) with the same batches kept.
+scores and explanations, reports, verdicts, score history, outbox events and the import
+summary; and, for bad input, the same error (line, field, message) with the same batches
+kept.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
-from models import Base, Claim, Outlet, Report, ScoreHistory, Verdict
+from models import Base, Claim, OutboxEvent, Outlet, Report, ScoreHistory, Verdict
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import RecordError
 from scoring.synth import generate
@@ -125,6 +126,14 @@ def _snapshot(url: str) -> dict:
                     ScoreHistory.model_version, ScoreHistory.cause,
                 ).join(Claim, ScoreHistory.claim_id == Claim.id).order_by(ScoreHistory.id)
             ).all(),
+            "events": [
+                (kind, key, {k: v for k, v in payload.items() if not k.endswith("_id")})
+                for kind, key, payload in s.execute(
+                    select(OutboxEvent.type, Claim.key, OutboxEvent.payload)
+                    .outerjoin(Claim, OutboxEvent.claim_id == Claim.id)
+                    .order_by(OutboxEvent.id)
+                )
+            ],
         }  # fmt: skip
 
 
@@ -171,8 +180,9 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     assert bulk_outcomes == outcomes
     assert outcomes[1][3] == 1 and outcomes[1][4] >= 1  # a new outlet, new verdicts
-    for table in ("outlets", "claims", "reports", "verdicts", "history"):
+    for table in ("outlets", "claims", "reports", "verdicts", "history", "events"):
         assert got[table] == expected[table], table
+    assert len(expected["events"]) > len(expected["reports"])  # the import's events too
     assert len(expected["reports"]) == len(first) + 24 + 6  # seed + file + new lines
 
 

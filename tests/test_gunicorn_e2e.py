@@ -38,7 +38,13 @@ def _call(url, method="GET", body=None, key=None):
 
 
 @pytest.fixture
-def server(database_url):
+def server_log(tmp_path) -> Path:
+    """The server's stderr (its JSON log), in a file so a busy server never blocks on a pipe."""
+    return tmp_path / "server.log"
+
+
+@pytest.fixture
+def server(database_url, server_log):
     env = {**os.environ, "DATABASE_URL": database_url}
     for command in (["seed"], ["keys", "bootstrap"]):
         done = subprocess.run(
@@ -46,11 +52,12 @@ def server(database_url):
         )
     key = done.stdout.strip().split()[-1]
     port = _free_port()
+    log = server_log.open("w")
     process = subprocess.Popen(
         [SRS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -63,10 +70,12 @@ def server(database_url):
             time.sleep(0.2)
     else:
         process.kill()
-        pytest.fail(f"gunicorn did not start: {process.stderr.read()}")
+        log.close()
+        pytest.fail(f"gunicorn did not start: {server_log.read_text()}")
     yield base, key
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
+    log.close()
 
 
 def test_record_a_report_and_read_its_score_over_http(server):
@@ -92,3 +101,63 @@ def test_record_a_report_and_read_its_score_over_http(server):
     assert score["confidence"] > move["confidence"] and score["explanation"]
     status, headers, problem = _call(f"{base}/api/v1/claims")
     assert status == 401 and headers["Content-Type"] == "application/problem+json"
+
+
+def _scrape(base: str) -> dict[tuple[str, tuple], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_json_logs_request_ids_and_metrics_summed_over_workers(server, server_log):
+    base, key = server
+    status, _, claims = _call(f"{base}/api/v1/claims", key=key)
+    posted = 12
+    for index in range(posted):
+        request = urllib.request.Request(
+            f"{base}/api/v1/reports",
+            data=json.dumps(
+                {
+                    "claim_id": claims[index % len(claims)]["id"],
+                    "outlet": "Reuters",
+                    "stance": "neutral",
+                    "attribution": "official_source",
+                }
+            ).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {key}",
+                "X-Request-ID": f"e2e-{index}",
+                # A new connection each time, so both workers answer some of them.
+                "Connection": "close",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            assert response.headers["X-Request-ID"] == f"e2e-{index}"
+
+    samples = _scrape(base)
+    assert samples[("srs_reports_recorded_total", ())] == posted
+    route = (("endpoint", "/api/v1/reports"), ("method", "POST"), ("status", "201"))
+    assert samples[("srs_http_request_duration_seconds_count", route)] == posted
+    assert samples[("srs_rescoring_duration_seconds_count", ())] >= posted
+    assert samples[("srs_claims", (("status", "open"),))] == len(claims)
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in server_log.read_text().splitlines() if line]
+        access = {r["request_id"]: r for r in lines if r.get("logger") == "srs.access"}
+        if all(f"e2e-{index}" in access for index in range(posted)):
+            break
+        time.sleep(0.2)
+    first = access["e2e-0"]
+    assert first["status"] == 201 and first["method"] == "POST" and first["level"] == "INFO"
+    assert first["path"] == "/api/v1/reports" and first["duration_ms"] > 0 and "time" in first
+    assert key not in server_log.read_text(), "an API key was logged"

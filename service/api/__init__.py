@@ -13,4 +13,12 @@ def register_blueprints(api: Api, app: Flask) -> None:
 
     for module in (health, outlets, claims, reports, model_versions, admin):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    from service.api import events, subscriptions
+
+    for module in (subscriptions, events):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     health.register_root_aliases(app)
+
+    from service.api import claimreview
+
+    api.register_blueprint(claimreview.blp, url_prefix=API_PREFIX)

@@ -36,7 +36,8 @@ from service.similarity import similar_claims
 blp = Blueprint("claims", __name__, description="Claims, their scores and verdicts")
 
 
-def _filtered_claims(args):
+def filtered_claims(args):
+    """(claim, change over 24 h) rows for ClaimListArgs; the dashboard's board uses it too."""
     change = change_24h_column()
     statement = select(Claim, change)
     if "status" in args:
@@ -77,7 +78,7 @@ class Claims(MethodView):
         """List claims: filter by status, confidence, outlet, update time or words; sort by
         confidence, change over 24 h or update time (prefix '-' for descending)."""
         session = request_uow().session
-        return PagedSelect(session, _filtered_claims(args), lambda row: claim_view(*row))
+        return PagedSelect(session, filtered_claims(args), lambda row: claim_view(*row))
 
     @write_operation("write")
     @blp.arguments(ClaimSchema)

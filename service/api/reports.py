@@ -25,19 +25,22 @@ from service.database import request_uow
 from service.editorial import get_or_404, record_reports, retract_report
 from service.errors import Unprocessable
 from service.keys import scope_allows
+from service.observability import count_reports_after_commit
 
 blp = Blueprint("reports", __name__, description="Reports of claims")
 
 
 def _record(bodies):
     caller = current_caller()
-    return record_reports(
+    recorded = record_reports(
         request_uow().session,
         bodies,
         caller,
         similarity_threshold=current_app.config["SIMILARITY_WARNING_THRESHOLD"],
         can_resolve=caller.scope is not None and scope_allows(caller.scope, "verdict"),
     )
+    count_reports_after_commit(len(recorded.reports))
+    return recorded
 
 
 @blp.route("/reports")

@@ -1,7 +1,7 @@
 """performance indexes: live reports by outlet and by claim
 
 Revision ID: 0003_performance_indexes
-Revises: 0001
+Revises: 0002_subscriptions_outbox
 Create Date: 2026-11-22 04:20:00
 
 Partial indexes over live (not retracted) reports, which is what every read counts:
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_performance_indexes'
-down_revision = '0001'
+down_revision = '0002_subscriptions_outbox'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,170 @@
+// The dashboard's only script (no inline scripts: the CSP allows none). Filters submit on
+// change; the board and the claim page follow the /api/v1/events stream, and poll every
+// few seconds whenever the stream is unavailable (not deployed, or reconnecting).
+(function () {
+  'use strict';
+
+  var EVENT_TYPES = ['report.recorded', 'report.retracted', 'claim.created',
+    'claim.score_changed', 'claim.resolved', 'model.activated'];
+  var POLL_MS = 5000;
+
+  // Calls onEvent(event) for every event of the stream, and onEvent(null) whenever the
+  // page should check for itself: on each (re)connection and, while there is no stream,
+  // every POLL_MS. setMode(text) is told how the page is kept up to date.
+  function live(onEvent, setMode) {
+    var pollTimer = null;
+    function startPolling(reason) {
+      if (pollTimer === null) {
+        pollTimer = window.setInterval(function () { onEvent(null); }, POLL_MS);
+      }
+      setMode('polling every ' + POLL_MS / 1000 + ' s (' + reason + ')');
+    }
+    function stopPolling() {
+      if (pollTimer !== null) {
+        window.clearInterval(pollTimer);
+        pollTimer = null;
+      }
+    }
+    if (!('EventSource' in window)) {
+      startPolling('this browser has no event streams');
+      return;
+    }
+    var source = new EventSource('/api/v1/events');
+    source.addEventListener('open', function () {
+      stopPolling();
+      setMode('live: event stream');
+      onEvent(null); // catch up with whatever happened while disconnected
+    });
+    source.addEventListener('error', function () {
+      startPolling(source.readyState === EventSource.CLOSED
+        ? 'event stream unavailable' : 'event stream reconnecting');
+    });
+    EVENT_TYPES.forEach(function (type) {
+      source.addEventListener(type, function (message) {
+        var event;
+        try {
+          event = JSON.parse(message.data);
+        } catch (error) {
+          event = { type: type, claim_id: null };
+        }
+        onEvent(event);
+      });
+    });
+    window.addEventListener('pagehide', function () { source.close(); });
+  }
+
+  function clock() {
+    return new Date().toLocaleTimeString();
+  }
+
+  function fetchFresh(url, accept) {
+    return window.fetch(url, {
+      credentials: 'same-origin', cache: 'no-store', headers: { Accept: accept }
+    });
+  }
+
+  // The board: swap in the server-rendered rows (same filters and sort) when claims change.
+  function board(body) {
+    var status = document.getElementById('live-status');
+    var url = body.getAttribute('data-rows-url');
+    var mode = 'connecting';
+    var lastHtml = null;
+    var inFlight = false;
+    var again = false;
+    var pending = null;
+
+    function show(text) {
+      if (status) status.textContent = 'Updates: ' + mode + (text ? ' · ' + text : '');
+    }
+    function versions() {
+      var found = {};
+      body.querySelectorAll('tr[data-claim-id]').forEach(function (row) {
+        found[row.getAttribute('data-claim-id')] = row.getAttribute('data-version');
+      });
+      return found;
+    }
+    function refresh() {
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
+      fetchFresh(url, 'text/html').then(function (response) {
+        if (response.status === 401) {
+          show('signed out: reload the page to sign in again');
+          return null;
+        }
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.text();
+      }).then(function (html) {
+        if (html === null) return;
+        if (html !== lastHtml) {
+          var before = versions();
+          body.innerHTML = html; // our own server-rendered, escaped rows
+          lastHtml = html;
+          body.querySelectorAll('tr[data-claim-id]').forEach(function (row) {
+            var id = row.getAttribute('data-claim-id');
+            if (before[id] !== row.getAttribute('data-version')) row.classList.add('changed');
+          });
+        }
+        show('checked ' + clock());
+      }).catch(function (error) {
+        show('could not refresh (' + error.message + ')');
+      }).then(function () {
+        inFlight = false;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      });
+    }
+    live(function () {
+      // Events come in bursts (a batch of reports): refresh once per burst.
+      if (pending === null) {
+        pending = window.setTimeout(function () {
+          pending = null;
+          refresh();
+        }, 250);
+      }
+    }, function (text) {
+      mode = text;
+      show('');
+    });
+  }
+
+  // A claim page: say so when the claim changes (a reload would lose a half-written note).
+  function claimPage(article) {
+    var id = Number(article.getAttribute('data-claim-id'));
+    var shown = Date.parse(article.getAttribute('data-updated'));
+    var api = article.getAttribute('data-api-url');
+    var notice = document.getElementById('claim-live');
+    function check() {
+      fetchFresh(api, 'application/json').then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (claim) {
+        if (claim && Date.parse(claim.updated_at) > shown) notice.hidden = false;
+      }).catch(function () { /* the next event or poll tries again */ });
+    }
+    live(function (event) {
+      if (event === null || event.claim_id === id || event.type === 'model.activated') check();
+    }, function () {});
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('select.auto-submit').forEach(function (select) {
+      select.addEventListener('change', function () { select.form.submit(); });
+    });
+    // A double click must not record a verdict twice.
+    document.querySelectorAll('form.verdict').forEach(function (form) {
+      form.addEventListener('submit', function () {
+        form.querySelectorAll('button[type=submit]').forEach(function (button) {
+          button.disabled = true;
+        });
+      });
+    });
+    var body = document.getElementById('claims-body');
+    if (body) board(body);
+    var article = document.getElementById('claim');
+    if (article) claimPage(article);
+  });
+}());
