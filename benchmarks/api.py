@@ -95,11 +95,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read()[-500:]}")
+            raise RuntimeError(f"server exited: {log.read_text()[-500:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -108,15 +108,17 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError(f"server not ready at {url}")
 
 
-def start(args: list[str], env: dict, ready_url: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "serve.py"), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    wait_ready(ready_url, process)
+def start(args: list[str], env: dict, ready_url: str, log: Path) -> subprocess.Popen:
+    """The server, its logs (one JSON access line a request) to a file, not a pipe that
+    nobody reads while wrk runs."""
+    with open(log, "w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / "serve.py"), *args],
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    wait_ready(ready_url, process, log)
     return process
 
 
@@ -207,7 +209,6 @@ def main() -> None:
         **os.environ,
         "SRS_RATE_LIMIT_PER_ADDRESS": "10000000/minute",
         "SRS_RATE_LIMIT_PER_KEY": "10000000/minute",
-        "SRS_ACCESS_LOG": "",
     }
     results: dict[str, dict] = {}
     with (
@@ -226,6 +227,7 @@ def main() -> None:
             ["service", "--port", str(service_port), "--database-url", url],
             env,
             f"{service_base}/readyz",
+            workdir / "service.log",
         )
         try:
             document = capture(f"{service_base}/api/v1/claims/1/score", key)
@@ -234,6 +236,7 @@ def main() -> None:
                 ["bare", "--port", str(bare_port), "--body", str(workdir / "score.json")],
                 env,
                 f"{bare_base}/bare",
+                workdir / "bare.log",
             )
             scripts = {}
             common = LUA_COMMON % {"key": key}
