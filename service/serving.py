@@ -66,9 +66,11 @@ def production_options(
         "worker_class": "gthread",
         "threads": threads or _int_from_env("SRS_THREADS", 4),
         # A batch of 1,000 reports is the slowest request (a few seconds); a worker
-        # silent for 60 s is stuck, not busy. SIGTERM gives requests 30 s to finish.
+        # silent for 60 s is stuck, not busy. On SIGTERM requests get 10 s to finish:
+        # enough for any of them; an event stream (/api/v1/events) never finishes, and
+        # waiting longer for it would only delay a deploy (browsers reconnect).
         "timeout": _int_from_env("SRS_WORKER_TIMEOUT", 60),
-        "graceful_timeout": 30,
+        "graceful_timeout": 10,
         # Behind a reverse proxy that reuses connections: keep them a little longer than
         # it does not (5 s), so a request never races a closing connection.
         "keepalive": _int_from_env("SRS_KEEPALIVE", 5),
