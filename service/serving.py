@@ -61,7 +61,7 @@ def production_options(
         "bind": f"{host}:{port}",
         # One process per core: the GIL lets one thread of a process run Python at a time.
         "workers": workers or _int_from_env("SRS_WORKERS", max(1, cores or 1)),
-        # Threads overlap a request's waits on the database (2 to 11 statements each)
+        # Threads overlap a request's waits on the database (2 to 14 statements each)
         # with another request's Python; 4 fits SQLAlchemy's pool of 5 per worker.
         "worker_class": "gthread",
         "threads": threads or _int_from_env("SRS_THREADS", 4),
