@@ -39,5 +39,32 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# `make bench` (not part of `make test` or CI): the figures of BENCHMARKS.md, in about 15
+# minutes; `make bench BENCH_ARGS=--quick` in about 3. Peers run in their own .venv-bench;
+# PostgreSQL at BENCH_POSTGRES (default postgresql://postgres@127.0.0.1:5432), where the
+# scripts create and drop scratch databases named srs_bench_*. JSON and profiles go to
+# $(BENCH_OUT); the tables go to the terminal.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+BENCH_OUT ?= artifacts/bench
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): benchmarks/requirements.txt benchmarks/requirements-nodeps.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r benchmarks/requirements-nodeps.txt
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	mkdir -p $(BENCH_OUT)
+	for script in fit import_file incremental api; do \
+		$(BIN)/python benchmarks/$$script.py --json $(BENCH_ARGS) > $(BENCH_OUT)/$$script.json \
+		|| exit 1; done
+	$(BIN)/python benchmarks/profile_hot_paths.py --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(BIN)/python benchmarks/summary.py $(BENCH_OUT)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) instance .pytest_cache .hypothesis *.egg-info

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -128,6 +129,21 @@ class Report(Base):
         CheckConstraint("cites_id IS NULL OR cites_id <> id", name="no_self_citation"),
         Index("ix_reports_claim_id", "claim_id"),
         Index("ix_reports_outlet_id", "outlet_id"),
+        # Live reports only (migration 0003): index-only counts per outlet, evidence in order.
+        Index(
+            "ix_reports_live_outlet_claim",
+            "outlet_id",
+            "claim_id",
+            postgresql_where=text("retracted_at IS NULL"),
+            sqlite_where=text("retracted_at IS NULL"),
+        ),
+        Index(
+            "ix_reports_live_claim",
+            "claim_id",
+            "id",
+            postgresql_where=text("retracted_at IS NULL"),
+            sqlite_where=text("retracted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

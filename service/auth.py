@@ -15,7 +15,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from service.database import unit_of_work
+from service.database import request_uow, unit_of_work
 from service.errors import Forbidden, Unauthorized
 from service.keys import find_key, scope_allows
 from service.sessions import session_key, signed_in_key_id
@@ -64,9 +64,9 @@ def authenticate(needed: str) -> Caller:
                 return ANONYMOUS
             raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
     else:
-        with unit_of_work() as uow:
-            row = find_key(uow.session, presented)
-            caller = None if row is None else Caller(row.id, row.name, row.scope)
+        # The request's own unit of work: one connection checkout and transaction per request.
+        row = find_key(request_uow().session, presented)
+        caller = None if row is None else Caller(row.id, row.name, row.scope)
         if caller is None:
             raise Unauthorized("The API key is unknown or revoked.")
     if not scope_allows(caller.scope, needed):

@@ -45,11 +45,14 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--workers", type=int, help="gunicorn workers (default: SRS_WORKERS, else one per core)."
+)
+@click.option("--threads", type=int, help="Threads per worker (default: SRS_THREADS, else 4).")
 @click.pass_obj
-def serve(obj: dict, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the API under gunicorn until interrupted.
+def serve(obj: dict, host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the API under gunicorn until interrupted (production settings: see the
+    README, "Serving in production").
 
     Logs are JSON lines on stderr (SRS_LOG_FORMAT=text for plain text, SRS_LOG_LEVEL for the
     level), one access line per request with its X-Request-ID; metrics are at /metrics.
@@ -193,10 +196,23 @@ def seed(obj: dict) -> None:
 
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--batch-size", default=1000, show_default=True, help="Lines per transaction.")
+@click.option(
+    "--batch-size",
+    default=5000,
+    show_default=True,
+    help="Lines per transaction (bigger batches import faster; each holds its claims' "
+    "row locks until it commits).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+@click.option(
+    "--bulk/--row-by-row",
+    default=True,
+    show_default=True,
+    help="Check and write each batch in set operations (COPY on PostgreSQL), or record "
+    "line by line as the API does; both store the same rows.",
+)
 @click.pass_obj
-def import_(obj: dict, path: str, batch_size: int, progress: bool | None) -> None:
+def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: bool) -> None:
     """Import reports from a JSON Lines file in the interchange format.
 
     Streams the file; each batch of lines is stored all or nothing. The first bad line
@@ -206,7 +222,7 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None) -> Non
 
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        summary = import_file(obj["url"], path, batch_size=batch_size, progress=show)
+        summary = import_file(obj["url"], path, batch_size=batch_size, progress=show, bulk=bulk)
     except RecordError as error:
         _fail(f"{path}: {error}")
     click.echo(

@@ -38,7 +38,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JSON_SORT_KEYS": False,
         "RATE_LIMIT_PER_ADDRESS": os.environ.get("SRS_RATE_LIMIT_PER_ADDRESS", "1200/minute"),
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "srs-memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Origins allowed to call the API from a browser; none (CORS off) unless set.
         "CORS_ORIGINS": os.environ.get("SRS_CORS_ORIGINS", ""),

@@ -46,6 +46,11 @@ def request_uow() -> UnitOfWork:
     if uow is None:
         uow = unit_of_work().__enter__()
         g.uow = uow
+        if g.get("read_only"):
+            # Reads need no transaction of their own: in autocommit there is no BEGIN and
+            # no ROLLBACK, two round trips of the four or five a read costs. (A list's
+            # count and page may then straddle a concurrent write, as across two pages.)
+            uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return uow
 
 

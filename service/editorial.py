@@ -134,6 +134,9 @@ def record_reports(
 ) -> RecordedReports:
     """Record reports all or nothing; a RecordError names the failing item (0-based)."""
     recorder = ReportRecorder(session, actor=caller.actor)
+    recorder.lock_stored_claims(
+        (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
+    )
     reports = []
     for index, body in enumerate(bodies):
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from typing import IO
 
@@ -14,9 +16,10 @@ from models import Claim, Report, Verdict
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
 from seeds.loader import read_seed_story
+from service.bulk_import import import_batch
 from service.model_store import active_parameters
-from service.recording import RecordingSummary, ReportRecorder
-from service.rescoring import rescore_claim
+from service.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
+from service.rescoring import rescore_claims
 
 SEED_ACTOR = "seed"
 
@@ -42,27 +45,33 @@ def _merge(total: RecordingSummary, part: RecordingSummary) -> None:
 
 
 def import_stream(
-    url: str, lines: IO[str], *, batch_size: int = 1000, progress: bool = False
+    url: str,
+    lines: IO[str],
+    *,
+    batch_size: int = 1000,
+    progress: bool = False,
+    bulk: bool = True,
 ) -> RecordingSummary:
     """Import JSON Lines in batches, each in its own transaction.
 
     The file is read lazily, ``batch_size`` lines at a time, so memory does not grow with
     its length. A bad line raises :class:`RecordError` (naming the line) and its batch is
-    rolled back whole; earlier batches stay committed.
+    rolled back whole; earlier batches stay committed. ``bulk`` checks and writes each
+    batch in set operations (:mod:`service.bulk_import`); without it every line goes
+    through :class:`ReportRecorder` as an API request does. Both store the same rows.
     """
     factory = make_session_factory(make_engine(url))
     total = RecordingSummary()
-    records = read_numbered_records(lines)
     done = 0
-    while True:
-        batch = list(itertools.islice(records, batch_size))
-        if not batch:
-            break
+    for batch in read_ahead(lines, batch_size):
         with UnitOfWork(factory) as uow:
-            recorder = ReportRecorder(uow.session, actor="import")
-            for line, record in batch:
-                recorder.add(record, line)
-            part = recorder.finish(cause="import")
+            if bulk:
+                part = import_batch(uow.session, batch, actor=IMPORT_ACTOR, cause="import")
+            else:
+                recorder = ReportRecorder(uow.session, actor=IMPORT_ACTOR)
+                for line, record in batch:
+                    recorder.add(record, line)
+                part = recorder.finish(cause="import")
             uow.commit()
         _merge(total, part)
         done += len(batch)
@@ -71,6 +80,52 @@ def import_stream(
     if progress:
         print(file=sys.stderr)
     return total
+
+
+def read_ahead(
+    lines: IO[str], batch_size: int, ahead: int = 2
+) -> Iterator[list[tuple[int, InterchangeRecord]]]:
+    """Batches of numbered records, parsed by a thread while the caller's thread waits on
+    the database (psycopg releases the GIL), at most ``ahead`` batches in advance.
+
+    A bad line's :class:`RecordError` is raised where its batch would have been yielded,
+    so every batch before it is still imported, as without reading ahead.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def hand_over(item) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            records = read_numbered_records(lines)
+            while not stop.is_set():
+                batch = list(itertools.islice(records, batch_size))
+                hand_over(batch)
+                if not batch:
+                    return
+        except Exception as error:  # raised again in the caller's thread
+            hand_over(error)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, Exception):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def import_file(url: str, path: str, **kwargs) -> RecordingSummary:
@@ -126,13 +181,23 @@ def _latest_verdicts(session: Session, claim_ids: set[int]) -> dict[int, bool]:
     return latest
 
 
-def rescore_all(session: Session, cause: str) -> tuple[int, int]:
+def rescore_all(session: Session, cause: str, batch: int = 500) -> tuple[int, int]:
     """Recompute every claim with the active model; returns (claims, changed)."""
     params = active_parameters(session)
     count = changed = 0
-    for claim in session.scalars(select(Claim).order_by(Claim.id).with_for_update()).all():
-        before = (claim.confidence, claim.confidence_lower, claim.confidence_upper)
-        score = rescore_claim(session, claim, params, cause)
-        count += 1
-        changed += before != (score.confidence, score.lower, score.upper)
-    return count, changed
+    last_id = 0
+    while True:
+        claims = session.scalars(
+            select(Claim)
+            .where(Claim.id > last_id)
+            .order_by(Claim.id)
+            .limit(batch)
+            .with_for_update()
+        ).all()
+        if not claims:
+            return count, changed
+        before = {c.id: (c.confidence, c.confidence_lower, c.confidence_upper) for c in claims}
+        for claim_id, score in rescore_claims(session, claims, params, cause).items():
+            changed += before[claim_id] != (score.confidence, score.lower, score.upper)
+        count += len(claims)
+        last_id = claims[-1].id

@@ -8,9 +8,11 @@ works inside the caller's unit of work: nothing is committed here.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,7 +25,7 @@ from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from seeds.loader import OutletSeed, slugify
 from service.model_store import active_parameters
 from service.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
-from service.rescoring import lock_claims, rescore_claim
+from service.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
 
@@ -81,6 +83,7 @@ class ReportRecorder:
         self._claims: dict[str, Claim] = {}
         self._reports: dict[str, Report] = {}
         self._touched_claims: set[int] = set()
+        self._locked: set[int] = set()  # claims locked by lock_stored_claims
         self._new_claims: list[Claim] = []
         self._new_reports: list[Report] = []
         self._resolutions: list[tuple[Claim, Verdict]] = []
@@ -148,6 +151,22 @@ class ReportRecorder:
         return candidate
 
     # -- claims ----------------------------------------------------------------------------
+    def lock_stored_claims(self, keys: Iterable[str | None], ids: Iterable[int | None]) -> None:
+        """Lock the stored claims a request names, in id order, before anything else.
+
+        Inserting a report takes a key-share lock on its claim; locking the claim for its
+        rescore afterwards would then wait on another writer's key-share lock while that
+        writer waits on ours (a deadlock under concurrent writes to one claim). Locking
+        first, in id order, makes concurrent writers queue instead.
+        """
+        keys = sorted({k for k in keys if k is not None})
+        ids = sorted({i for i in ids if i is not None})
+        if not keys and not ids:
+            return
+        for claim in self.session.scalars(_named_claims(), {"keys": keys, "ids": ids}):
+            self._claims[claim.key] = claim
+            self._locked.add(claim.id)
+
     def claim_for(self, key: str, text: str, line: int | None) -> Claim:
         claim = self._claims.get(key)
         if claim is None:
@@ -226,8 +245,11 @@ class ReportRecorder:
         if cites is not None and cites.claim_id != claim.id:
             raise RecordError(line, "cites", "names a report of another claim")
         key = record.report_key or new_report_key()
-        existing = self._report_by_key(key)
+        # A generated key is new (64 random bits; the unique index stands guard anyway).
+        existing = self._report_by_key(key) if record.report_key else None
         if existing is not None:
+            # A report added earlier in this batch has no outlet_id/cites_id until a flush.
+            self.session.flush()
             if not _same_report(existing, record, claim, outlet, cites):
                 raise RecordError(line, "report_key", f"{key!r} is stored with other content")
             self.summary.reports_unchanged += 1
@@ -256,17 +278,16 @@ class ReportRecorder:
 
     def finish(self, cause: str) -> RecordingSummary:
         """Emit the events of what was recorded, then rescore every claim this recorder
-        changed (claims locked, in id order)."""
+        changed (claims locked, in id order) and every claim it created (one without
+        reports is scored at its prior)."""
         self.session.flush()
         self._emit_events()
-        for claim in lock_claims(self.session, self._touched_claims):
-            self.summary.scores[claim.id] = rescore_claim(self.session, claim, self.params, cause)
-        # A claim created without any report is still scored (at its prior).
-        for claim in self._new_claims:
-            if claim.id not in self.summary.scores:
-                self.summary.scores[claim.id] = rescore_claim(
-                    self.session, claim, self.params, cause
-                )
+        new = {c.id for c in self._new_claims}  # nobody else can see them yet
+        wanted = self._touched_claims | new
+        held = {c.id: c for c in self._claims.values() if c.id in self._locked | new}
+        held.update((c.id, c) for c in lock_claims(self.session, wanted - set(held)))
+        claims = [held[claim_id] for claim_id in sorted(wanted)]
+        self.summary.scores.update(rescore_claims(self.session, claims, self.params, cause))
         self.created_claims.extend(self._new_claims)
         self._touched_claims.clear()
         self._new_claims.clear()
@@ -290,6 +311,22 @@ class ReportRecorder:
             )
         self._new_reports.clear()
         self._resolutions.clear()
+
+
+@cache
+def _named_claims() -> Select:
+    """Claims by key or id, locked in id order (built once; only its parameters vary)."""
+    return (
+        select(Claim)
+        .where(
+            or_(
+                Claim.key.in_(bindparam("keys", expanding=True)),
+                Claim.id.in_(bindparam("ids", expanding=True)),
+            )
+        )
+        .order_by(Claim.id)
+        .with_for_update()
+    )
 
 
 def _same_report(

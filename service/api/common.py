@@ -116,8 +116,16 @@ def paginate(blp: Blueprint):
 
 
 def read_operation(view):
-    """A read: needs the ``read`` scope unless the deployment opened reads."""
-    return requires("read")(view)
+    """A read: needs the ``read`` scope unless the deployment opened reads; its unit of
+    work runs in autocommit (see :func:`service.database.request_uow`)."""
+    checked = requires("read")(view)
+
+    @wraps(checked)
+    def wrapper(*args, **kwargs):
+        g.read_only = True
+        return checked(*args, **kwargs)
+
+    return wrapper
 
 
 def _fingerprint() -> str:

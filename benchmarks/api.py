@@ -1,0 +1,315 @@
+"""API under gunicorn against PostgreSQL, loaded by wrk from a second process on loopback.
+
+    .venv/bin/python benchmarks/api.py [--duration 15] [--connections 8] [--json] [--quick]
+
+A scratch database ``srs_bench_api`` gets the seed story and a synthetic history (bulk
+import), an admin key, and rate limits high enough not to answer 429. The service and a
+bare Flask endpoint run under the same production gunicorn settings
+(:func:`service.serving.production_options`: one worker per core, 4 threads each), and
+wrk measures, each after a warm-up:
+
+- ``bare_flask``: ``GET /bare``, a fixed JSON document (a score response captured from
+  the service, so the bytes on the wire are the same);
+- ``score``: ``GET /api/v1/claims/{id}/score`` for random claims, with the API key;
+- ``reports``: ``POST /api/v1/reports``, a new report of a random claim per request;
+- ``batch``: ``POST /api/v1/reports:batch`` with ``--batch`` reports per request.
+
+Goals (issue 6): score throughput at least half the bare endpoint's; at least 300 writes
+a second with p99 under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from import_file import write_file
+from report import emit, machine, note, print_table
+from scratch import ScratchDatabase
+
+HERE = Path(__file__).resolve().parent
+SRS = str(Path(sys.executable).with_name("srs"))
+OUTLETS = ["Reuters", "Kan", "TASS", "Middle East Eye", "outlet-0003", "outlet-0007"]
+STANCES = ["supports", "denies", "neutral"]
+
+LUA_COMMON = """
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.headers["Content-Type"] = "application/json"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %%d, "duration_us": %%d, "non_2xx": %%d, "socket_errors": %%d, ' ..
+    '"p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+LUA_SCORE = """
+request = function()
+  return wrk.format("GET", "/api/v1/claims/" .. math.random(1, %(claims)d) .. "/score")
+end
+"""
+
+LUA_REPORT = """
+local outlets = {%(outlets)s}
+local stances = {"supports", "denies", "neutral"}
+local counter = 0
+local function report()
+  counter = counter + 1
+  return string.format(
+    '{"claim_id": %%d, "outlet": "%%s", "stance": "%%s", "attribution": "anonymous_source", ' ..
+    '"source": "bench source %%d-%%d"}',
+    math.random(1, %(claims)d), outlets[math.random(1, #outlets)],
+    stances[math.random(1, 3)], tid or 0, counter)
+end
+request = function()
+  if %(batch)d == 0 then
+    return wrk.format("POST", "/api/v1/reports", nil, report())
+  end
+  local items = {}
+  for i = 1, %(batch)d do items[i] = report() end
+  return wrk.format("POST", "/api/v1/reports:batch", nil,
+    '{"reports": [' .. table.concat(items, ", ") .. ']}')
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-500:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server not ready at {url}")
+
+
+def start(args: list[str], env: dict, ready_url: str, log: Path) -> subprocess.Popen:
+    """The server, its logs (one JSON access line a request) to a file, not a pipe that
+    nobody reads while wrk runs."""
+    with open(log, "w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / "serve.py"), *args],
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    wait_ready(ready_url, process, log)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wrk(url: str, script: Path, duration: float, connections: int) -> dict:
+    """One wrk run (one load-generator thread); requests/s counts 2xx answers only."""
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--timeout", "10s",
+        "-s", str(script), url,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK ")), None)
+    if line is None:
+        return {"error": (done.stderr or done.stdout).strip()[-200:]}
+    raw = json.loads(line[4:])
+    seconds = raw["duration_us"] / 1e6
+    ok = raw["requests"] - raw["non_2xx"]
+    return {
+        "rps": ok / seconds,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "requests": raw["requests"],
+        "non_2xx": raw["non_2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
+
+
+def prepare_database(url: str, env: dict, workdir: Path, reports: int) -> tuple[str, int]:
+    """Migrate, seed, import a synthetic history; returns an admin key and the claim count."""
+    env = {**env, "DATABASE_URL": url}
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([SRS, *command], env=env, check=True, capture_output=True)
+    path = workdir / "history.jsonl"
+    write_file(path, reports)
+    subprocess.run(
+        [SRS, "import", str(path), "--no-progress"], env=env, check=True, capture_output=True
+    )
+    created = subprocess.run(
+        [SRS, "keys", "create", "--scope", "admin", "--name", "benchmark"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = created.stdout.strip().split()[-1]
+    from sqlalchemy import create_engine, text
+
+    from models.database import normalize_url
+
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as connection:
+        claims = connection.execute(text("SELECT max(id) FROM claims")).scalar_one()
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+    return key, claims
+
+
+def capture(url: str, key: str) -> dict:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=15, help="seconds per measurement")
+    parser.add_argument("--warm-up", type=float, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=100, help="reports per batch request")
+    parser.add_argument("--history", type=int, default=100_000, help="reports stored first")
+    parser.add_argument("--quick", action="store_true", help="5 s runs on a 20,000 history")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--postgres", default=ScratchDatabase.DEFAULT_SERVER)
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warm_up, args.history = 5, 1, min(args.history, 20_000)
+    env = {
+        **os.environ,
+        "SRS_RATE_LIMIT_PER_ADDRESS": "10000000/minute",
+        "SRS_RATE_LIMIT_PER_KEY": "10000000/minute",
+    }
+    results: dict[str, dict] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="srs-bench-api-") as tmp,
+        ScratchDatabase("srs_bench_api", args.postgres) as url,
+    ):
+        workdir = Path(tmp)
+        key, n_claims = prepare_database(url, env, workdir, args.history)
+        note(
+            f"database: {n_claims:,} claims; serving with {args.connections} connections", args.json
+        )
+        service_port, bare_port = free_port(), free_port()
+        service_base = f"http://127.0.0.1:{service_port}"
+        bare_base = f"http://127.0.0.1:{bare_port}"
+        service = start(
+            ["service", "--port", str(service_port), "--database-url", url],
+            env,
+            f"{service_base}/readyz",
+            workdir / "service.log",
+        )
+        try:
+            document = capture(f"{service_base}/api/v1/claims/1/score", key)
+            (workdir / "score.json").write_text(json.dumps(document))
+            bare = start(
+                ["bare", "--port", str(bare_port), "--body", str(workdir / "score.json")],
+                env,
+                f"{bare_base}/bare",
+                workdir / "bare.log",
+            )
+            scripts = {}
+            common = LUA_COMMON % {"key": key}
+            outlets = ", ".join(f'"{o}"' for o in OUTLETS)
+            scripts["score"] = common + LUA_SCORE % {"claims": n_claims}
+            for name, batch in (("reports", 0), ("batch", args.batch)):
+                scripts[name] = common + LUA_REPORT % {
+                    "claims": n_claims,
+                    "outlets": outlets,
+                    "batch": batch,
+                }
+            scripts["bare_flask"] = common
+            for name, script in scripts.items():
+                (workdir / f"{name}.lua").write_text(script)
+            targets = {
+                "bare_flask": f"{bare_base}/bare",
+                "score": service_base,
+                "reports": service_base,
+                "batch": service_base,
+            }
+            try:
+                for name, target in targets.items():
+                    script = workdir / f"{name}.lua"
+                    wrk(target, script, args.warm_up, args.connections)
+                    results[name] = wrk(target, script, args.duration, args.connections)
+                    note(f"  {name}: {results[name]}", args.json)
+            finally:
+                stop(bare)
+        finally:
+            stop(service)
+    batch = results.get("batch", {})
+    if "rps" in batch:
+        batch["reports_per_s"] = batch["rps"] * args.batch
+    ours = {name: results.get(name, {}) for name in ("score", "reports", "batch")}
+    bare_rps = results.get("bare_flask", {}).get("rps")
+    if bare_rps and "rps" in ours["score"]:
+        ours["score_vs_bare"] = ours["score"]["rps"] / bare_rps
+    print_table(
+        f"API under gunicorn (production settings), wrk -c{args.connections}, "
+        f"{args.duration:.0f} s each, PostgreSQL with {n_claims:,} claims",
+        results,
+        ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "non_2xx", "reports_per_s"),
+        args.json,
+    )
+    if "score_vs_bare" in ours:
+        note(f"score throughput / bare Flask: {ours['score_vs_bare']:.2f}", args.json)
+    emit(
+        {
+            "target": "api",
+            "settings": {
+                "connections": args.connections,
+                "duration_s": args.duration,
+                "batch": args.batch,
+                "claims": n_claims,
+                "gunicorn": {
+                    k: v
+                    for k, v in production_options_summary().items()
+                    if k in ("workers", "threads", "worker_class", "timeout", "preload_app")
+                },
+            },
+            "ours": ours,
+            "peers": {"bare_flask": results.get("bare_flask", {})},
+            "machine": machine(),
+        },
+        args.json,
+    )
+
+
+def production_options_summary() -> dict:
+    from service.serving import production_options
+
+    return production_options("127.0.0.1", 0)
+
+
+if __name__ == "__main__":
+    main()

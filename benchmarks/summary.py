@@ -1,0 +1,102 @@
+"""The figures of one ``make bench`` run as Markdown tables, for BENCHMARKS.md.
+
+    .venv/bin/python benchmarks/summary.py artifacts/bench
+
+Reads the ``--json`` objects the benchmark scripts wrote (fit, import_file, incremental,
+api) and prints the tables BENCHMARKS.md holds, with the goal of each target beside the
+figure measured, and the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from report import format_value
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(format_value(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fit_tables(result: dict) -> str:
+    out = []
+    names = ["ours", *result["peers"]]
+    rows = {name: result["ours"] if name == "ours" else result["peers"][name] for name in names}
+    for scenario, pick in (("independent", lambda r: r), ("echo", lambda r: r.get("echo", {}))):
+        size = result["datasets"][scenario]
+        out.append(
+            f"**{scenario}**: {size['reports']:,} reports, {size['claims']:,} claims, "
+            f"{size['outlets']:,} outlets, {size['copies']:,} copies\n"
+        )
+        body = []
+        for name, row in rows.items():
+            r = pick(row)
+            cells = [r.get(k) for k in ("fit_s", "build_s", "peak_mb", "accuracy", "spearman")]
+            body.append([name, *cells])
+        out.append(table(["method", "fit_s", "build_s", "peak_mb", "accuracy", "spearman"], body))
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "artifacts/bench")
+    results = {}
+    for path in sorted(folder.glob("*.json")):
+        text = path.read_text().strip()
+        if text:
+            results[path.stem] = json.loads(text.splitlines()[-1])
+    if "fit" in results:
+        fit = results["fit"]
+        ours, ds = fit["ours"], fit["peers"].get("DawidSkene", {})
+        print("## Fitting\n")
+        print(fit_tables(fit))
+        if "fit_s" in ds:
+            print(
+                f"Goals: at least 3x faster than DawidSkene (measured "
+                f"{ds['fit_s'] / ours['fit_s']:.1f}x), under 250 MB (measured "
+                f"{ours['peak_mb']:.0f} MB), accuracy within 0.5 point of DawidSkene on "
+                f"independent sources ({ours['accuracy'] - ds['accuracy']:+.3f}) and within 2 "
+                f"points of our own with echo chains "
+                f"({ours['echo']['accuracy'] - ours['accuracy']:+.3f}).\n"
+            )
+    if "import_file" in results:
+        imp = results["import_file"]
+        keys = ("lines", "wall_s", "lines_per_s", "peak_rss_mb", "rss_mb_quarters")
+        paths = {"bulk (srs import)": imp["ours"], "--row-by-row": imp["peers"]["row_by_row"]}
+        print("## Import\n")
+        header = ["path", "lines", "wall s", "lines/s", "peak RSS MB", "RSS MB by quarter"]
+        print(table(header, [[name, *[r.get(k) for k in keys]] for name, r in paths.items()]))
+        print()
+    if "incremental" in results:
+        cases = results["incremental"]["ours"]["cases"]
+        keys = ("database_reports", "claim_reports", "p50_ms", "p90_ms", "statements")
+        print("## Incremental scoring\n")
+        header = ["case", "db reports", "claim reports", "p50 ms", "p90 ms", "statements"]
+        print(table(header, [[name, *[c[k] for k in keys]] for name, c in cases.items()]))
+        print(f"\nEvidence query: `{results['incremental']['ours']['evidence_plan']}`\n")
+    if "api" in results:
+        api = results["api"]
+        keys = ("rps", "p50_ms", "p99_ms", "reports_per_s")
+        endpoints = {
+            "bare Flask, fixed JSON": api["peers"]["bare_flask"],
+            "GET /claims/{id}/score": api["ours"].get("score", {}),
+            "POST /reports": api["ours"].get("reports", {}),
+            f"POST /reports:batch ({api['settings']['batch']})": api["ours"].get("batch", {}),
+        }
+        print("## API\n")
+        header = ["endpoint", "requests/s", "p50 ms", "p99 ms", "reports/s"]
+        print(table(header, [[name, *[r.get(k) for k in keys]] for name, r in endpoints.items()]))
+        if "score_vs_bare" in api["ours"]:
+            print(f"\nscore / bare Flask throughput: {api['ours']['score_vs_bare']:.2f}\n")
+    machine = next((r["machine"] for r in results.values() if "machine" in r), None)
+    if machine:
+        print("## Machine\n")
+        print(json.dumps(machine, indent=2))
+
+
+if __name__ == "__main__":
+    main()

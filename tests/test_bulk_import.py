@@ -1,0 +1,219 @@
+"""The bulk import stores exactly what the row-by-row recorder stores, batch for batch.
+
+Each scenario runs twice on the same backend, once per path, from the same starting state
+(the seed story), and compares everything a reader can see: outlets, claims with their
+scores and explanations, reports, verdicts, score history, outbox events and the import
+summary; and, for bad input, the same error (line, field, message) with the same batches
+kept.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
+
+from models import Base, Claim, OutboxEvent, Outlet, Report, ScoreHistory, Verdict
+from models.database import UnitOfWork, make_engine, make_session_factory
+from scoring.interchange import RecordError
+from scoring.synth import generate
+from service.importing import import_stream, load_seed_story
+
+SEED_CLAIM = "hamas-leadership-moved-to-turkey"
+SEED_TEXT = "Hamas's political leadership moved from Qatar to Turkey (November 2024)"
+
+
+def _synthetic_lines() -> list[dict]:
+    dataset = generate(
+        n_claims=40, n_outlets=10, seed=5, echo_outlets=1, copies_per_echo=2,
+        unlabelled_fraction=0.3,
+    )  # fmt: skip
+    lines = [record.to_json() for record in dataset.records]
+    for i, line in enumerate(lines[::9]):
+        line["published_at"] = datetime(2024, 11, 1 + i % 28, 12, i % 60, tzinfo=UTC).isoformat()
+        line["url"] = f"https://example.org/{i}"
+        line["quote"] = f"quoted words {i}"
+    return lines
+
+
+def _extra_lines(first: list[dict]) -> list[dict]:
+    """A second file: repeats, new reports on stored claims (seed and synthetic), a verdict
+    on a stored claim, a brand-new outlet, citations of stored reports, a duplicate line."""
+    stored = first[3]
+    cited = next(line for line in first if line.get("report_key") and not line.get("cites"))
+    lines = [
+        first[0],  # already stored, unchanged
+        stored,
+        {
+            "claim_key": SEED_CLAIM, "claim": SEED_TEXT, "outlet": "Reuters",
+            "stance": "denies", "attribution": "named_official", "report_key": "x-1",
+        },
+        {
+            "claim_key": SEED_CLAIM, "claim": SEED_TEXT, "outlet": "A wholly new outlet",
+            "stance": "supports", "cites": "x-1", "report_key": "x-2",
+        },
+        {
+            "claim_key": cited["claim_key"], "claim": cited["claim"], "outlet": "outlet-0001",
+            "stance": "supports", "cites": cited["report_key"], "report_key": "x-3",
+            "published_at": "2024-11-20T08:00:00Z",
+        },
+        {
+            "claim_key": stored["claim_key"], "claim": stored["claim"], "outlet": "Kan",
+            "stance": "neutral", "verdict": True, "report_key": "x-4",
+        },
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "TASS", "stance": "supports",
+         "interested_party": True, "source": "The Ministry", "report_key": "x-5"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "TASS", "stance": "supports",
+         "interested_party": True, "source": "The Ministry", "report_key": "x-5"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Kan", "stance": "denies",
+         "source": "the ministry", "verdict": False, "report_key": "x-6"},
+    ]  # fmt: skip
+    if stored.get("verdict") is not None:
+        lines[5]["verdict"] = stored["verdict"]
+    return lines
+
+
+def _jsonl(lines: list[dict]) -> io.StringIO:
+    return io.StringIO("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def _snapshot(url: str) -> dict:
+    """Everything stored, by keys and names (ids and timestamps of writing left out)."""
+    cited = aliased(Report)
+    with UnitOfWork(make_session_factory(make_engine(url))) as uow:
+        s = uow.session
+        return {
+            "outlets": s.execute(
+                select(
+                    Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability,
+                    Outlet.prior_rationale,
+                ).order_by(Outlet.name)
+            ).all(),
+            "claims": s.execute(
+                select(
+                    Claim.key, Claim.text, Claim.status, Claim.confidence,
+                    Claim.confidence_lower, Claim.confidence_upper, Claim.log_odds,
+                    Claim.prior_log_odds, Claim.label, Claim.grade, Claim.n_reports,
+                    Claim.n_clusters, Claim.explanation, Claim.model_version,
+                    Claim.scored_at.is_not(None),
+                ).order_by(Claim.key)
+            ).all(),
+            "reports": s.execute(
+                select(
+                    Report.key, Claim.key, Outlet.name, Report.stance, Report.attribution,
+                    Report.source, Report.interested_party, cited.key, Report.published_at,
+                    Report.url, Report.quote, Report.retracted_at,
+                )
+                .join(Claim, Report.claim_id == Claim.id)
+                .join(Outlet, Report.outlet_id == Outlet.id)
+                .outerjoin(cited, Report.cites_id == cited.id)
+                .order_by(Report.id)
+            ).all(),
+            "verdicts": s.execute(
+                select(
+                    Claim.key, Verdict.verdict, Verdict.note, Verdict.resolved_by,
+                    Verdict.model_confidence,
+                ).join(Claim).order_by(Verdict.id)
+            ).all(),
+            "history": s.execute(
+                select(
+                    Claim.key, ScoreHistory.confidence, ScoreHistory.confidence_lower,
+                    ScoreHistory.confidence_upper, ScoreHistory.label,
+                    ScoreHistory.model_version, ScoreHistory.cause,
+                ).join(Claim, ScoreHistory.claim_id == Claim.id).order_by(ScoreHistory.id)
+            ).all(),
+            "events": [
+                (kind, key, {k: v for k, v in payload.items() if not k.endswith("_id")})
+                for kind, key, payload in s.execute(
+                    select(OutboxEvent.type, Claim.key, OutboxEvent.payload)
+                    .outerjoin(Claim, OutboxEvent.claim_id == Claim.id)
+                    .order_by(OutboxEvent.id)
+                )
+            ],
+        }  # fmt: skip
+
+
+def _reset(url: str) -> None:
+    """Back to the migrated state with the seed story loaded."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(update(Report).values(cites_id=None))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+    with UnitOfWork(make_session_factory(make_engine(url))) as uow:
+        load_seed_story(uow.session)
+        uow.commit()
+
+
+def _run(url: str, steps, bulk: bool):
+    """Apply import steps (lines, batch size) from the seeded state; returns each step's
+    summary or error, and what is stored at the end."""
+    _reset(url)
+    outcomes = []
+    for lines, batch_size in steps:
+        try:
+            summary = import_stream(url, _jsonl(lines), batch_size=batch_size, bulk=bulk)
+            outcomes.append(
+                (
+                    summary.reports_created,
+                    summary.reports_unchanged,
+                    summary.claims_created,
+                    summary.outlets_created,
+                    summary.verdicts_created,
+                )
+            )
+        except RecordError as error:
+            outcomes.append(str(error))
+    return outcomes, _snapshot(url)
+
+
+def test_bulk_import_stores_what_the_recorder_stores(database_url):
+    first = _synthetic_lines()
+    steps = [(first, 7), (_extra_lines(first), 4), (first[:30], 11)]
+    outcomes, expected = _run(database_url, steps, bulk=False)
+    bulk_outcomes, got = _run(database_url, steps, bulk=True)
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert bulk_outcomes == outcomes
+    assert outcomes[1][3] == 1 and outcomes[1][4] >= 1  # a new outlet, new verdicts
+    for table in ("outlets", "claims", "reports", "verdicts", "history", "events"):
+        assert got[table] == expected[table], table
+    assert len(expected["events"]) > len(expected["reports"])  # the import's events too
+    assert len(expected["reports"]) == len(first) + 24 + 6  # seed + file + new lines
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"claim": "Another text"}, "claim"),
+        ({"cites": "no-such-report"}, "cites"),
+        ({"cites": "other-claim"}, "cites"),
+        ({"report_key": None, "stance": "flipped"}, "report_key"),
+        ({"verdict": "contradicts"}, "verdict"),
+        ({"stance": "sideways"}, "stance"),
+    ],
+)
+def test_bulk_import_refuses_the_same_line_as_the_recorder(database_url, bad, field):
+    lines = _synthetic_lines()[:25]
+    lines.insert(
+        0, {**lines[0], "claim_key": "other", "claim": "Other", "report_key": "other-claim"}
+    )
+    previous = lines[16]  # line 17; the bad line is 18, in the third batch of six
+    bad_line = {**previous, "report_key": "bad", **bad}
+    if bad.get("stance") == "flipped":  # the previous line's key with other content
+        bad_line["report_key"] = previous["report_key"]
+        bad_line["stance"] = "denies" if previous["stance"] == "supports" else "supports"
+    if bad.get("verdict") == "contradicts":
+        previous["verdict"] = True if previous["verdict"] is None else previous["verdict"]
+        bad_line["verdict"] = not previous["verdict"]
+    lines.insert(17, bad_line)
+    outcomes, expected = _run(database_url, [(lines, 6)], bulk=False)
+    bulk_outcomes, got = _run(database_url, [(lines, 6)], bulk=True)
+    assert outcomes[0].startswith(f"line 18, field '{field}'"), outcomes
+    assert bulk_outcomes == outcomes
+    assert got == expected
+    assert len(expected["reports"]) == 24 + 12  # the seed, and the two batches before line 18
