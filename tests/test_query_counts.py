@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from models import Claim, Report
 from service.newsroom.editorial import record_reports, resolve_claim
-from service.web.auth import Caller
+from service.newsroom.keys import Caller
 from service.web.database import database, unit_of_work
 
 EDITOR = Caller(key_id=None, name="test", scope="admin")

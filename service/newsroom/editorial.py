@@ -21,11 +21,11 @@ from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
 from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
+from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
 from service.newsroom.recording import ReportRecorder
 from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
-from service.web.auth import Caller
 from service.web.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 

@@ -1,4 +1,5 @@
-"""API keys: random, shown once, stored as a SHA-256 hash, compared in constant time.
+"""API keys: random, shown once, stored as a SHA-256 hash, compared in constant time; and
+the :class:`Caller` a key stands for, which use cases record as the actor.
 
 A plain SHA-256 is enough here: keys are 256-bit random strings, not passwords, so there is
 nothing for a slow hash to protect against, and lookups stay one indexed query.
@@ -24,6 +25,19 @@ SCOPES = ("read", "write", "verdict", "admin")
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is acting: the key's id, name and scope (anonymous: no key, no scope)."""
+
+    key_id: int | None
+    name: str
+    scope: str | None
+
+    @property
+    def actor(self) -> str:
+        return self.name if self.key_id is None else f"key {self.key_id} ({self.name})"
 
 
 @dataclass(frozen=True)

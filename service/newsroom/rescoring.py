@@ -7,7 +7,7 @@ never stale and reads never recompute. Costs O(reports of the claim).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import datetime
 from functools import cache
@@ -21,11 +21,14 @@ from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
 from service.delivery.outbox import emit_score_changed
-from service.web.observability import metrics
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
 SCORE_TOLERANCE = 1e-12
+
+# Called with the seconds each claim's rescoring took. The web edge installs its metric here
+# (:func:`service.web.observability.init_app`): the use cases report without importing it.
+rescoring_observers: list[Callable[[float], None]] = []
 
 
 def claim_evidence(session: Session, claim_id: int) -> list[ReportEvidence]:
@@ -192,7 +195,8 @@ def rescore_claims(
         score = score_claim(evidence.get(claim.id, []), params, verdict=verdicts.get(claim.id))
         store_score(session, claim, score, cause)
         scores[claim.id] = score
-        metrics().rescoring_duration.observe(shared + time.perf_counter() - own)
+        for observe in rescoring_observers:
+            observe(shared + time.perf_counter() - own)
     return scores
 
 

@@ -19,7 +19,7 @@ from models import Claim, Delivery, OutboxEvent, Outlet, Subscription
 from models.base import utcnow
 from service.delivery.events import CLAIM_RESOLVED, CLAIM_SCORE_CHANGED, EVENT_TYPES
 from service.newsroom.editorial import audit
-from service.web.auth import Caller
+from service.newsroom.keys import Caller
 from service.web.errors import Conflict, Unprocessable
 
 SECRET_PREFIX = "whsec_"

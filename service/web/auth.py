@@ -10,28 +10,16 @@ through the API. Each decorated operation documents its scope in the OpenAPI doc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
 
-from service.newsroom.keys import find_key, scope_allows
+from service.newsroom.keys import Caller, find_key, scope_allows
 from service.web.database import request_uow, unit_of_work
 from service.web.errors import Forbidden, Unauthorized
 from service.web.sessions import session_key, signed_in_key_id
 
 SAFE_METHODS = ("GET", "HEAD")
-
-
-@dataclass(frozen=True)
-class Caller:
-    key_id: int | None
-    name: str
-    scope: str | None
-
-    @property
-    def actor(self) -> str:
-        return self.name if self.key_id is None else f"key {self.key_id} ({self.name})"
 
 
 ANONYMOUS = Caller(key_id=None, name="anonymous", scope=None)

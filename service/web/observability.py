@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 
 from models import Claim
 from service.delivery.outbox import delivery_failures, outbox_backlog
+from service.newsroom import rescoring
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's own request id is echoed only if it is short and plain: it ends up in logs.
@@ -214,6 +215,10 @@ def render_metrics(unit_of_work) -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+def observe_rescoring(seconds: float) -> None:
+    metrics().rescoring_duration.observe(seconds)
+
+
 def count_reports_after_commit(count: int) -> None:
     """Count recorded reports once the request's transaction has committed."""
     g.after_commit = (*g.get("after_commit", ()), lambda: metrics().reports_recorded.inc(count))
@@ -261,6 +266,9 @@ def init_app(app: Flask) -> None:
     """Request ids and timing; install before other hooks so every answer is counted."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_finish_request)
+    # Once per process, however many apps are made (the tests make many).
+    if observe_rescoring not in rescoring.rescoring_observers:
+        rescoring.rescoring_observers.append(observe_rescoring)
 
     from service.web.database import unit_of_work
 
