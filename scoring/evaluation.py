@@ -391,6 +391,7 @@ def _run_seed(
         in_train = np.isin(table.claim, plan.train)
         visible = in_train & ~np.isin(report_outlet, list(plan.hidden_outlets))
         train_records = [data.records[i] for i in np.flatnonzero(visible)]
+        _check_training(train_records, number, plan)
         test_keys = table.claim_keys[plan.test]
         test_evidence = [data.evidence[key] for key in test_keys]
         kwargs = {"calibrate": False} if not calibrate else {}
@@ -423,6 +424,20 @@ def _run_seed(
         params=tuple(params_of),
         hidden_reports=tuple(hidden_counts),
     )
+
+
+def _check_training(train_records, number: int, plan: FoldPlan) -> None:
+    verdicts = {r.claim_key: r.verdict for r in train_records if r.verdict is not None}
+    if len(set(verdicts.values())) < 2:
+        reason = (
+            ": every outlet of its training claims also reports on a test claim, so the "
+            "unseen-outlet split has nothing to learn from (outlets report on many claims)"
+            if plan.hidden_outlets
+            else ""
+        )
+        raise ValueError(
+            f"fold {number + 1} has no resolved training claims of both verdicts{reason}"
+        )
 
 
 def _run_coverage(data: _Data, run: SeedRun) -> IntervalCoverage:
