@@ -17,9 +17,11 @@ the fit and the scorer see the same ones.
 
 - ``claim``: scikit-learn's ``StratifiedGroupKFold`` over reports, grouped by claim and
   stratified by verdict; every unresolved claim is in every training set.
-- ``story``: the same grouped by story, so whole stories are held out: no claim of a test
-  story, resolved or not, is in its training set. A claim without a story is a story of
-  its own (data without stories split as by claim).
+- ``story``: whole stories are held out: no claim of a test story, resolved or not, is
+  in its training set. Stories go to folds in a seeded random order, each to the fold
+  with the fewest resolved claims so far (not stratified by verdict: stories differ in
+  their share of true claims, and that is part of what a new story tests). A claim
+  without a story is a story of its own, so data without stories are split by claim.
 - ``outlet``: unseen outlets. Test claims are drawn as by claim; then every report by an
   outlet that reports on any test claim is removed from the training claims (a training
   claim left without reports drops out), so no test claim's outlet is seen in training.
@@ -319,19 +321,45 @@ def split_folds(
     verdict_counts = np.bincount(table.verdicts[resolved].astype(int), minlength=2)
     if verdict_counts.min() < 1:
         raise ValueError("evaluation needs resolved claims of both verdicts")
-    rows = np.flatnonzero(resolved[table.claim])
-    claim = table.claim[rows]
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    if split == "story":
+        tests = _group_folds(group, resolved, folds, seed)
+    else:
+        rows = np.flatnonzero(resolved[table.claim])
+        claim = table.claim[rows]
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        tests = [
+            np.unique(claim[test_rows])
+            for _, test_rows in splitter.split(rows, table.verdicts[claim], groups=claim)
+        ]
     plans = []
     outlet_of_report = table.outlet_names[table.outlet]
-    for _, test_rows in splitter.split(rows, table.verdicts[claim], groups=group[claim]):
-        test = np.unique(claim[test_rows])
+    for test in tests:
         train = np.flatnonzero(~np.isin(group, group[test]))
         hidden: frozenset[str] = frozenset()
         if split == "outlet":
             hidden = frozenset(outlet_of_report[np.isin(table.claim, test)].tolist())
         plans.append(FoldPlan(train=train, test=test, hidden_outlets=hidden))
     return plans
+
+
+def _group_folds(group: np.ndarray, resolved: np.ndarray, folds: int, seed: int):
+    """Test claims of each fold: groups in a random order (seeded), each to the fold with
+    the fewest resolved claims so far (the lowest-numbered on a tie).
+
+    Not ``StratifiedGroupKFold``: with a few groups of distinct sizes its folds come out the
+    same whatever the seed, so repeated seeds would repeat one split.
+    """
+    names, size = np.unique(group[resolved], return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(names))
+    load = np.zeros(folds, dtype=int)
+    fold_of_group = {}
+    for index in order:
+        target = int(np.argmin(load))
+        fold_of_group[names[index]] = target
+        load[target] += size[index]
+    claims = np.flatnonzero(resolved)
+    fold = np.array([fold_of_group[g] for g in group[claims]], dtype=int)
+    return [claims[fold == number] for number in range(folds)]
 
 
 def default_seeds(n_claims: int) -> int:

@@ -140,6 +140,14 @@ def test_story_split_never_puts_one_story_on_both_sides(dataset):
             tested.extend(plan.test)
     resolved = np.flatnonzero(~np.isnan(table.verdicts))
     assert sorted(tested) == sorted(list(resolved) * 2)  # each resolved claim once a seed
+    partitions = {
+        frozenset(
+            frozenset(stories[i] for i in plan.test)
+            for plan in split_folds(table, "story", 3, seed, stories)
+        )
+        for seed in range(5)
+    }
+    assert len(partitions) > 1  # another seed, other stories held out together
     spy = _SpyFit()
     result = evaluate_records(records, split="story", fit=spy)
     for call, (_, test_keys) in zip(spy.calls, result.runs[0].splits, strict=True):
