@@ -39,8 +39,9 @@ out-of-fold predictions of one seed, then reported as mean and sample sd over se
 the difference model − best baseline of ROC AUC and of Brier score is computed from the
 same claims' pooled out-of-fold predictions, and the 2.5th and 97.5th percentiles taken.
 The reported 95 % interval averages those ends over seeds. The model's ECE gets an interval
-from the same resamples. The resampling treats claims as independent, which they are not
-quite within a story.
+from the same resamples; a resample's repeated claims make its bins noisier, so resampled
+ECE runs high and that interval sits mostly above the point value. The resampling treats
+claims as independent, which they are not quite within a story.
 
 **Interval coverage** (:mod:`scoring.coverage`) is measured on the held-out claims of the
 first seed, each scored by the parameters of the fold that held it out.
