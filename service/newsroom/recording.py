@@ -53,6 +53,46 @@ def new_report_key() -> str:
     return "r-" + secrets.token_hex(8)
 
 
+# -- the rules a record keeps ----------------------------------------------------------------
+# Each is written once and called by both paths: ReportRecorder (row by row) and
+# service.operations.bulk_import (a batch at a time), which hold what they compare in
+# different shapes (ORM objects; prefetched rows). A broken rule raises RecordError naming
+# the line and the field.
+def check_claim_text(key: str, stored_text: str, text: str, line: int | None) -> None:
+    """A claim key names one text: a record may not restate it differently."""
+    if stored_text != text:
+        raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
+
+
+def verdict_is_new(claim_key: str, stored: bool | None, verdict: bool, line: int | None) -> bool:
+    """Whether a record's verdict is to be added: not if the claim has it already; one
+    contradicting the claim's verdict is refused."""
+    if stored is None:
+        return True
+    if stored != verdict:
+        raise RecordError(line, "verdict", f"contradicts the stored verdict of {claim_key!r}")
+    return False
+
+
+def check_cited(record: InterchangeRecord, found: bool, line: int | None) -> None:
+    """A record cites a report by key: it must be stored (or earlier in the batch)."""
+    if not found:
+        raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
+
+
+def check_cites_same_claim(same_claim: bool, line: int | None) -> None:
+    """A report cites only reports of its own claim."""
+    if not same_claim:
+        raise RecordError(line, "cites", "names a report of another claim")
+
+
+def check_unchanged(key: str, same_content: bool, line: int | None) -> None:
+    """A report key names one report: a record with a stored key must repeat its content
+    (then it is left as it is)."""
+    if not same_content:
+        raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+
+
 @dataclass
 class RecordingSummary:
     reports_created: int = 0
@@ -188,8 +228,7 @@ class ReportRecorder:
                     self._new_claims.append(claim)
                     self.summary.claims_created += 1
             self._claims[key] = claim
-        if claim.text != text:
-            raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
+        check_claim_text(key, claim.text, text, line)
         return claim
 
     def _apply_verdict(self, claim: Claim, verdict: bool | None, line: int | None) -> None:
@@ -198,11 +237,8 @@ class ReportRecorder:
         stored = self.session.scalars(
             select(Verdict).where(Verdict.claim_id == claim.id).order_by(Verdict.id.desc())
         ).first()
-        if stored is not None:
-            if stored.verdict != verdict:
-                raise RecordError(
-                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
-                )
+        stored_verdict = stored.verdict if stored is not None else None
+        if not verdict_is_new(claim.key, stored_verdict, verdict, line):
             return
         stored = Verdict(
             claim_id=claim.id,
@@ -240,18 +276,16 @@ class ReportRecorder:
         outlet = outlet or self.outlet_for(record.outlet)
         if cites is None and record.cites is not None:
             cites = self._report_by_key(record.cites)
-            if cites is None:
-                raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
-        if cites is not None and cites.claim_id != claim.id:
-            raise RecordError(line, "cites", "names a report of another claim")
+            check_cited(record, cites is not None, line)
+        if cites is not None:
+            check_cites_same_claim(cites.claim_id == claim.id, line)
         key = record.report_key or new_report_key()
         # A generated key is new (64 random bits; the unique index stands guard anyway).
         existing = self._report_by_key(key) if record.report_key else None
         if existing is not None:
             # A report added earlier in this batch has no outlet_id/cites_id until a flush.
             self.session.flush()
-            if not _same_report(existing, record, claim, outlet, cites):
-                raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+            check_unchanged(key, _same_report(existing, record, claim, outlet, cites), line)
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return existing

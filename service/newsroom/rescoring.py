@@ -121,7 +121,9 @@ def explanation_json(score: ClaimScore) -> list[dict[str, Any]]:
     ]
 
 
-def _changed(claim: Claim, score: ClaimScore) -> bool:
+def score_changed(claim: Claim, score: ClaimScore) -> bool:
+    """Whether ``score`` differs from the one stored on ``claim`` (beyond rounding noise):
+    only then does the claim get a history row and a ``claim.score_changed`` event."""
     if claim.confidence is None or claim.model_version != score.model_version:
         return True
     pairs = (
@@ -132,40 +134,51 @@ def _changed(claim: Claim, score: ClaimScore) -> bool:
     return any(abs(old - new) > SCORE_TOLERANCE for old, new in pairs) or claim.label != score.label
 
 
+def score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
+    """The claim columns a score is stored in (``updated_at`` too, only if it changed)."""
+    return {
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "log_odds": score.log_odds,
+        "prior_log_odds": score.prior_log_odds,
+        "label": score.label,
+        "grade": score.grade,
+        "n_reports": score.n_reports,
+        "n_clusters": score.n_clusters,
+        "explanation": explanation_json(score),
+        "model_version": score.model_version,
+        "scored_at": now,
+    }
+
+
+def history_row(claim_id: int, score: ClaimScore, cause: str, now: datetime) -> dict[str, Any]:
+    """The score history row of a changed score."""
+    return {
+        "claim_id": claim_id,
+        "recorded_at": now,
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "label": score.label,
+        "model_version": score.model_version,
+        "cause": cause,
+    }
+
+
 def store_score(
     session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
 ) -> bool:
     """Write ``score`` on ``claim``; only if the score changed, append to its history and
     emit ``claim.score_changed`` (both in the caller's transaction)."""
     now = now or utcnow()
-    changed = _changed(claim, score)
+    changed = score_changed(claim, score)
     previous_confidence, previous_label = claim.confidence, claim.label
-    claim.confidence = score.confidence
-    claim.confidence_lower = score.lower
-    claim.confidence_upper = score.upper
-    claim.log_odds = score.log_odds
-    claim.prior_log_odds = score.prior_log_odds
-    claim.label = score.label
-    claim.grade = score.grade
-    claim.n_reports = score.n_reports
-    claim.n_clusters = score.n_clusters
-    claim.explanation = explanation_json(score)
-    claim.model_version = score.model_version
-    claim.scored_at = now
+    for name, value in score_columns(score, now).items():
+        setattr(claim, name, value)
     if changed:
         claim.updated_at = now
-        session.add(
-            ScoreHistory(
-                claim_id=claim.id,
-                recorded_at=now,
-                confidence=score.confidence,
-                confidence_lower=score.lower,
-                confidence_upper=score.upper,
-                label=score.label,
-                model_version=score.model_version,
-                cause=cause,
-            )
-        )
+        session.add(ScoreHistory(**history_row(claim.id, score, cause, now)))
         emit_score_changed(session, claim, previous_confidence, previous_label, cause)
     return changed
 
