@@ -21,6 +21,10 @@ VIOLATIONS = {
     "scoring-pure": ("scoring/labels.py", "import flask"),
     "models-alone": ("models/base.py", "from scoring import vocabulary"),
     "newsroom-below-web": ("service/newsroom/similarity.py", "from service.web import errors"),
+    "newsroom-below-operations": (
+        "service/newsroom/similarity.py",
+        "from service.operations.importing import import_file",
+    ),
     "delivery-below-web": (
         "service/delivery/webhooks.py",
         "from service.web.observability import metrics",

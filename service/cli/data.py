@@ -76,7 +76,7 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
 def export(obj: dict, out_path: str) -> None:
     """Export every live report in the interchange format (JSON Lines), streaming."""
     from scoring.interchange import write_records
-    from service.operations.importing import export_records
+    from service.newsroom.stored_reports import export_records
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, open_uow(obj["url"]) as uow:
         count = write_records(export_records(uow.session), stream)

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, any_, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
@@ -47,12 +47,8 @@ from service.newsroom.recording import (
     new_report_key,
     verdict_is_new,
 )
-from service.newsroom.rescoring import (
-    evidence_by_claim,
-    history_row,
-    score_changed,
-    score_columns,
-)
+from service.newsroom.rescoring import history_row, score_changed, score_columns
+from service.newsroom.stored_reports import evidence_by_claim, stored_reports
 
 IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
 
@@ -243,29 +239,21 @@ class BulkBatch:
                 self.reports[stored.key] = stored
 
     def _stored_reports(self, condition) -> Iterator[_StoredReport]:
-        cited = aliased(Report)
-        statement = (
-            select(
-                Report.id,
-                Report.key,
-                Claim.key.label("claim_key"),
-                Outlet.name.label("outlet_name"),
-                cited.key.label("cites_key"),
-                Report.stance,
-                Report.attribution,
-                Report.source,
-                Report.interested_party,
-                Report.published_at,
-                Report.url,
-                Report.quote,
+        for row in self.session.execute(stored_reports().where(condition)):
+            yield _StoredReport(
+                id=row.id,
+                key=row.key,
+                claim_key=row.claim_key,
+                outlet_name=row.outlet_name,
+                cites_key=row.cites_key,
+                stance=row.stance,
+                attribution=row.attribution,
+                source=row.source,
+                interested_party=row.interested_party,
+                published_at=row.published_at,
+                url=row.url,
+                quote=row.quote,
             )
-            .join(Claim, Report.claim_id == Claim.id)
-            .join(Outlet, Report.outlet_id == Outlet.id)
-            .outerjoin(cited, Report.cites_id == cited.id)
-            .where(condition)
-        )
-        for row in self.session.execute(statement):
-            yield _StoredReport(**row._asdict())
 
     # -- the recorder's rules, line by line ----------------------------------------------------
     def _claim_for(self, record: InterchangeRecord, line: int) -> _ClaimRow:
