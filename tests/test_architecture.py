@@ -25,6 +25,10 @@ VIOLATIONS = {
         "service/newsroom/similarity.py",
         "from service.operations.importing import import_file",
     ),
+    "seeds-only-by-seed-command": (
+        "service/operations/importing.py",
+        "from seeds.loader import read_seed_story",
+    ),
     "delivery-below-web": (
         "service/delivery/webhooks.py",
         "from service.web.observability import metrics",

@@ -22,9 +22,9 @@ from models.base import utcnow
 from scoring.evidence import ClaimScore, ModelParameters
 from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
-from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
@@ -130,8 +130,9 @@ class ReportRecorder:
         self.created_claims: list[Claim] = []
 
     # -- outlets ---------------------------------------------------------------------------
-    def ensure_outlet(self, seed: OutletSeed) -> Outlet:
-        """Create a seeded outlet, or leave an existing one of that name as it is."""
+    def ensure_outlet(self, seed: NewOutlet) -> Outlet:
+        """Create an outlet (seeded, added, first seen), or leave an existing one of that
+        name as it is."""
         outlet = self._outlet_by_name(seed.name)
         if outlet is None:
             now = utcnow()
@@ -166,7 +167,7 @@ class ReportRecorder:
         if outlet is None:
             prior = self.params.kind_reliability.get(DEFAULT_OUTLET_KIND, 0.5)
             outlet = self.ensure_outlet(
-                OutletSeed(
+                NewOutlet(
                     name=name,
                     slug=self._free_slug(slugify(name)),
                     kind=DEFAULT_OUTLET_KIND,

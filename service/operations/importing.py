@@ -1,4 +1,5 @@
-"""Bulk paths: the seed story, ``srs import``, ``srs export`` and ``srs rescore``."""
+"""Bulk paths: the seed story (as the seed command reads it), ``srs import`` and
+``srs rescore`` (``srs export`` reads :func:`service.newsroom.stored_reports.export_records`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import itertools
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from sqlalchemy import select
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 from models import Claim
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
-from seeds.loader import read_seed_story
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlets import NewOutlet
 from service.newsroom.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
 from service.newsroom.rescoring import rescore_claims
 from service.operations.bulk_import import import_batch
@@ -24,14 +25,16 @@ from service.operations.bulk_import import import_batch
 SEED_ACTOR = "seed"
 
 
-def load_seed_story(session: Session) -> RecordingSummary:
-    """The seed story, validated whole before anything is written; idempotent."""
-    story = read_seed_story()
+def record_seed_story(
+    session: Session, outlets: Iterable[NewOutlet], reports: Iterable[InterchangeRecord]
+) -> RecordingSummary:
+    """The seed story (read and validated whole by the seed command before anything is
+    written: :func:`service.cli.data.load_seed_story`); idempotent."""
     recorder = ReportRecorder(session, actor=SEED_ACTOR)
-    for outlet in story.outlets:
+    for outlet in outlets:
         recorder.ensure_outlet(outlet)
     session.flush()
-    for line, record in enumerate(story.reports, start=1):
+    for line, record in enumerate(reports, start=1):
         recorder.add(record, line)
     return recorder.finish(cause="seed story loaded")
 
