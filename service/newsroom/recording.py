@@ -1,8 +1,10 @@
 """Recording reports: one from the API, a thousand from a batch, millions from a file.
 
-All paths go through :class:`ReportRecorder`, so a line of an import file and a
-``POST /reports`` body are checked by the same rules and stored the same way. The recorder
-works inside the caller's unit of work: nothing is committed here.
+All paths go through :class:`ReportRecorder` or, for a file in bulk,
+:mod:`service.operations.bulk_import`, which calls the same rules (the ``check_*`` functions
+and :func:`verdict_is_new` below), so a line of an import file and a ``POST /reports`` body
+are checked by the same rules and stored the same way. The recorder works inside the
+caller's unit of work: nothing is committed here.
 """
 
 from __future__ import annotations
