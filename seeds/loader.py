@@ -2,7 +2,9 @@
 
 Pure: returns dataclasses and raises :class:`scoring.interchange.RecordError` naming the
 file, record and field of the first bad value. Persisting them is the service's job
-(``srs seed``), through the same path as ``srs import``.
+(``srs seed``), through the same path as ``srs import``. Seeds may import the service's
+code (a seeded outlet is a :class:`service.newsroom.outlets.NewOutlet`); the service
+imports nothing from here but the seed command (:mod:`service.cli.data`).
 """
 
 from __future__ import annotations
@@ -14,28 +16,13 @@ from pathlib import Path
 
 from scoring.interchange import InterchangeRecord, RecordError, check_consistency, read_records
 from scoring.vocabulary import OUTLET_KINDS
+from service.newsroom.outlets import NewOutlet as OutletSeed
 
 SEEDS_DIR = Path(__file__).resolve().parent
 OUTLETS_FILE = SEEDS_DIR / "outlets.json"
 STORY_FILE = SEEDS_DIR / "story.jsonl"
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class OutletSeed:
-    name: str
-    slug: str
-    kind: str
-    prior_reliability: float
-    rationale: str
-    country: str | None = None
-
-
-def slugify(name: str) -> str:
-    """A URL-safe slug of an outlet name: ``The Times of Israel`` → ``the-times-of-israel``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "outlet"
 
 
 def outlet_from_json(obj: object, index: int) -> OutletSeed:

@@ -15,9 +15,9 @@ from models import Claim, Delivery, OutboxEvent, Subscription
 from models.base import utcnow
 from models.database import UnitOfWork
 from scoring.interchange import InterchangeRecord
+from service.cli.data import load_seed_story
 from service.delivery import outbox
 from service.newsroom.recording import ReportRecorder
-from service.operations.importing import load_seed_story
 from service.web.database import unit_of_work
 
 MOVE_KEY = "hamas-leadership-moved-to-turkey"

@@ -5,21 +5,35 @@ consistency)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
 
 from models.database import make_engine
 from scoring.interchange import RecordError
+from seeds.loader import read_seed_story
 from service.cli.common import fail, open_uow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from service.newsroom.recording import RecordingSummary
+
+
+def load_seed_story(session: Session) -> RecordingSummary:
+    """The seed story, read and validated whole before anything is written; idempotent.
+    The one place the service imports ``seeds`` (an import-linter contract holds that)."""
+    from service.operations.importing import record_seed_story
+
+    story = read_seed_story()
+    return record_seed_story(session, story.outlets, story.reports)
 
 
 @click.command()
 @click.pass_obj
 def seed(obj: dict) -> None:
     """Load the seed story (outlets, claims, reports); running it twice changes nothing."""
-    from service.operations.importing import load_seed_story
-
     try:
         with open_uow(obj["url"]) as uow:
             summary = load_seed_story(uow.session)
@@ -76,7 +90,7 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
 def export(obj: dict, out_path: str) -> None:
     """Export every live report in the interchange format (JSON Lines), streaming."""
     from scoring.interchange import write_records
-    from service.operations.importing import export_records
+    from service.newsroom.stored_reports import export_records
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, open_uow(obj["url"]) as uow:
         count = write_records(export_records(uow.session), stream)

@@ -19,14 +19,14 @@ from models import AuditEntry, Claim, Outlet, Report, Verdict
 from models.base import utcnow
 from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
-from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
+from service.newsroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.recording import ReportRecorder
 from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
-from service.web.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 @dataclass
@@ -248,7 +248,7 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
     for column, value in (("name", fields["name"]), ("slug", slug)):
         if session.scalars(select(Outlet.id).where(getattr(Outlet, column) == value)).first():
             raise Conflict(f"An outlet with {column} {value!r} exists already.")
-    seed = OutletSeed(
+    seed = NewOutlet(
         name=fields["name"],
         slug=slug,
         kind=fields["kind"],
@@ -272,7 +272,7 @@ def edit_outlet(
         if taken is not None:
             raise Conflict(f"An outlet named {changes['name']!r} exists already.")
     if not changes:
-        raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
+        raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
     rescore = any(
         changes.get(f, getattr(outlet, f)) != getattr(outlet, f)
         for f in ("prior_reliability", "kind", "name")

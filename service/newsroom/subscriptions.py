@@ -19,8 +19,8 @@ from models import Claim, Delivery, OutboxEvent, Outlet, Subscription
 from models.base import utcnow
 from service.delivery.events import CLAIM_RESOLVED, CLAIM_SCORE_CHANGED, EVENT_TYPES
 from service.newsroom.editorial import audit
+from service.newsroom.errors import Conflict, InvalidInput
 from service.newsroom.keys import Caller
-from service.web.errors import Conflict, Unprocessable
 
 SECRET_PREFIX = "whsec_"
 
@@ -34,7 +34,7 @@ def normalize_filter(session: Session, raw: Mapping[str, Any] | None) -> dict[st
 
     Claims and outlets must exist (outlets may be named by id or slug; ids are stored).
     Without ``event_types``, a filter with ``thresholds`` or ``verdicts`` receives only the
-    events those criteria are about; otherwise every type. Raises a 422 problem naming
+    events those criteria are about; otherwise every type. Raises InvalidInput naming
     each bad field under ``filter``.
     """
     if not raw:
@@ -70,9 +70,9 @@ def normalize_filter(session: Session, raw: Mapping[str, Any] | None) -> dict[st
     if "verdicts" in raw:
         stored["verdicts"] = sorted(set(raw["verdicts"]))
     if errors:
-        raise Unprocessable(
+        raise InvalidInput(
             "The filter is invalid; see errors for each field.",
-            errors={"json": {"filter": errors}},
+            fields={"filter": errors},
         )
     return stored
 
@@ -120,7 +120,7 @@ def update_subscription(
     """Change the URL, filter, description, secret or active flag. Deactivating cancels the
     deliveries still owed; reactivating receives events from then on."""
     if not changes:
-        raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
+        raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
     if "filter" in changes:
         row.filter = normalize_filter(session, changes["filter"])
     for name in ("url", "description", "secret"):

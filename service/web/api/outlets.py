@@ -6,12 +6,12 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 
 from models import Outlet, Report
+from service.newsroom.claims import escape_like
 from service.newsroom.editorial import create_outlet, edit_outlet, get_or_404
 from service.newsroom.model_store import active_parameters
 from service.web.api.common import (
     Blueprint,
     PagedSelect,
-    escape_like,
     paginate,
     read_operation,
     write_operation,

@@ -22,12 +22,12 @@ from flask import (
 from sqlalchemy import func, select
 
 from models import Claim, Outlet, ScoreHistory, Verdict
+from service.newsroom.claims import change_24h_column, filtered_claims
 from service.newsroom.editorial import get_or_404, resolve_claim
 from service.newsroom.keys import Caller, find_key, scope_allows
 from service.newsroom.model_store import active_parameters
 from service.web.api.claimreview import ClaimReviewSchema, review_of
-from service.web.api.claims import filtered_claims
-from service.web.api.presenters import change_24h_column, outlet_view
+from service.web.api.presenters import outlet_view
 from service.web.api.schemas import CLAIM_SORTS, ClaimListArgs, VerdictSchema
 from service.web.auth import session_caller
 from service.web.dashboard.charts import contribution_chart, history_chart
