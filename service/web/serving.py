@@ -8,6 +8,7 @@ PostgreSQL several times, so a few threads per worker keep the core busy meanwhi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -15,11 +16,15 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from service.web.observability import enable_multiprocess, logging_config, worker_exited
 
 log = logging.getLogger(__name__)
+
+# gunicorn's largest request line (bytes): its default is 4,094.
+MAX_REQUEST_LINE = 8190
 
 
 def shared_secret_key() -> str:
@@ -74,6 +79,10 @@ def production_options(
         # Behind a reverse proxy that reuses connections: keep them a little longer than
         # it does not (5 s), so a request never races a closing connection.
         "keepalive": _int_from_env("SRS_KEEPALIVE", 5),
+        # The longest request line gunicorn can take (its default is 4,094): above any
+        # valid URL of the API (query-string text is at most 500 characters, 6,000 bytes
+        # percent-encoded), so a too-long text is the schema's 422; beyond it, 414.
+        "limit_request_line": MAX_REQUEST_LINE,
         # Import the app once in the master and fork: workers start in milliseconds and
         # share the code pages. Nothing connects at import time (post_fork drops any
         # pooled connection anyway, since a socket must not be shared across processes).
@@ -91,6 +100,20 @@ def production_options(
         "child_exit": _child_exit,
         "on_starting": _on_starting,
     }
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own error answers (a request it cannot parse: 400, a request line over
+    the limit: 414, too many or too large headers: 431) as problem+json, like every other
+    error of the API, instead of its HTML page."""
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status_int, "detail": mesg or reason}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def _drop_inherited_connections(server, _worker) -> None:
@@ -142,4 +165,7 @@ def run_gunicorn(
         return create_app({"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
 
     options = production_options(host, port, workers, threads, log_level, log_format)
+    # gunicorn writes its errors with util.write_error, looked up when it answers: this
+    # process and the workers it forks answer them as problem+json.
+    gunicorn_util.write_error = write_problem
     GunicornServer(load_app, options).run()

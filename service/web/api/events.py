@@ -27,17 +27,23 @@ from models.database import UnitOfWork
 from service.delivery.events import EVENT_TYPES
 from service.delivery.outbox import event_json, latest_event_id
 from service.web.api.common import Blueprint, StrictSchema, read_operation
+from service.web.api.contract import MAX_ROW_ID
 from service.web.database import database
 
 blp = Blueprint("events", __name__, description="Live events (Server-Sent Events)")
 
 LAST_EVENT_ID = "Last-Event-ID"
 POLL_LIMIT = 500
+# Event ids are INTEGER columns, like every id: a cursor past the largest is refused (400)
+# before the stream starts, instead of answering 200 and dying mid-stream when the driver
+# cannot convert it (SQLite: OverflowError past 2**63 - 1; PostgreSQL: past 2**31 - 1).
+MAX_EVENT_ID = MAX_ROW_ID
+EVENT_ID = validate.Range(min=0, max=MAX_EVENT_ID)
 
 
 class EventStreamArgs(StrictSchema):
     since = ma.fields.Integer(
-        validate=validate.Range(min=0),
+        validate=EVENT_ID,
         metadata={"description": "Send events after this id (0: every stored event)"},
     )
     claim_id = ma.fields.Integer(
@@ -65,7 +71,7 @@ class ResumeHeaders(ma.Schema):
 
     last_event_id = ma.fields.Integer(
         data_key=LAST_EVENT_ID,
-        validate=validate.Range(min=0),
+        validate=EVENT_ID,
         metadata={"description": "Resume after this event id (EventSource sends it itself)"},
     )
 
@@ -119,9 +125,11 @@ def event_stream(
 
 @blp.route("/events")
 class Events(MethodView):
+    # A bad cursor or filter is a 400 (the stream's parameters, header included, are
+    # checked before its first byte), documented as such.
     @read_operation
-    @blp.arguments(EventStreamArgs, location="query")
-    @blp.arguments(ResumeHeaders, location="headers")
+    @blp.arguments(EventStreamArgs, location="query", error_status_code=400)
+    @blp.arguments(ResumeHeaders, location="headers", error_status_code=400)
     @blp.doc(
         responses={
             "200": {

@@ -38,6 +38,11 @@ NOT_BLANK = validate.Regexp(
 )
 NAME = [validate.Length(min=1, max=200), NOT_BLANK]
 SHORT_TEXT = [validate.Length(min=1, max=500), NOT_BLANK]
+# Text in a query string: at most 500 characters, which percent-encoded take at most
+# 6,000 bytes (12 per character), so any valid URL fits gunicorn's request line (8,190
+# bytes, service/web/serving.py) and a longer text is this schema's 422, not a 414.
+QUERY_TEXT_MAX = 500
+QUERY_TEXT = [validate.Length(min=1, max=QUERY_TEXT_MAX), NOT_BLANK]
 LONG_TEXT = [validate.Length(min=1, max=10_000), NOT_BLANK]
 PROBABILITY = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
 MAX_ID = 2**31 - 1
@@ -81,7 +86,7 @@ class OutletPatchSchema(StrictSchema):
 
 class OutletListArgs(StrictSchema):
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
-    q = Str(validate=SHORT_TEXT, metadata={"description": "Part of the outlet's name"})
+    q = Str(validate=QUERY_TEXT, metadata={"description": "Part of the outlet's name"})
 
 
 # -- scores ----------------------------------------------------------------------------------
@@ -167,12 +172,16 @@ class ClaimListArgs(StrictSchema):
     max_confidence = Float(validate=validate.Range(min=0, max=1))
     outlet = Int(validate=ID, metadata={"description": "Only claims this outlet reported"})
     updated_since = DateTime()
-    q = Str(validate=SHORT_TEXT, metadata={"description": "Words the claim's text contains"})
+    q = Str(validate=QUERY_TEXT, metadata={"description": "Words the claim's text contains"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
 
 
 class SimilarArgs(StrictSchema):
-    text = Str(required=True, validate=LONG_TEXT)
+    text = Str(
+        required=True,
+        validate=QUERY_TEXT,
+        metadata={"description": f"The text to match, at most {QUERY_TEXT_MAX} characters"},
+    )
     k = Int(load_default=5, validate=validate.Range(min=1, max=50))
 
 
@@ -306,7 +315,7 @@ class BatchOutSchema(ma.Schema):
 
 
 class RetractionArgs(StrictSchema):
-    reason = Str(load_default="retracted", validate=[validate.Length(min=1, max=1000), NOT_BLANK])
+    reason = Str(load_default="retracted", validate=QUERY_TEXT)
 
 
 # -- keys and audit --------------------------------------------------------------------------
