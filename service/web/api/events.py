@@ -11,6 +11,7 @@ good and the client resumes exactly where it was.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ blp = Blueprint("events", __name__, description="Live events (Server-Sent Events
 
 LAST_EVENT_ID = "Last-Event-ID"
 POLL_LIMIT = 500
+# Set when this process is told to stop (service.web.serving sets it from the gunicorn
+# worker's SIGTERM, SIGINT and SIGQUIT): open streams end at once with their retry hint
+# instead of holding the worker until gunicorn's graceful timeout runs out and it is killed.
+STOPPING = threading.Event()
+
+
 # Event ids are INTEGER columns, like every id: a cursor past the largest is refused (400)
 # before the stream starts, instead of answering 200 and dying mid-stream when the driver
 # cannot convert it (SQLite: OverflowError past 2**63 - 1; PostgreSQL: past 2**31 - 1).
@@ -104,7 +111,7 @@ def event_stream(
     # client that reconnects before any event arrived still resumes from here.
     yield f"retry: {settings.retry_ms}\nid: {after}\n\n"
     started = last_sent = time.monotonic()
-    while True:
+    while not STOPPING.is_set():
         events = _poll(factory, after, claim_id, types)
         for event in events:
             yield _frame(event)
@@ -119,7 +126,7 @@ def event_stream(
         if now - last_sent >= settings.heartbeat:
             yield ": heartbeat\n\n"
             last_sent = now
-        time.sleep(max(0.0, min(settings.poll, settings.duration - (now - started))))
+        STOPPING.wait(max(0.0, min(settings.poll, settings.duration - (now - started))))
     yield f"retry: {settings.retry_ms}\n: stream ends; reconnect with Last-Event-ID\n\n"
 
 

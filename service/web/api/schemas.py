@@ -10,9 +10,21 @@ from marshmallow import validate
 from scoring.vocabulary import ATTRIBUTIONS, CLAIM_STATUSES, OUTLET_KINDS, STANCES
 from service.web.api.common import StrictSchema
 
+
+class RoundedFloat(ma.fields.Float):
+    """A float answered to 4 decimals (0.56, not 0.5599999999999999): finer than any score
+    or weight means, and one rule for every answer. Input is read as sent."""
+
+    PLACES = 4
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        value = super()._serialize(value, attr, obj, **kwargs)
+        return None if value is None else round(value, self.PLACES)
+
+
 Str = ma.fields.String
 Int = ma.fields.Integer
-Float = ma.fields.Float
+Float = RoundedFloat
 Bool = ma.fields.Boolean
 DateTime = ma.fields.AwareDateTime
 List = ma.fields.List
