@@ -136,3 +136,20 @@ def test_claim_page_title_is_its_text_and_outlets_have_an_index(seeded, client, 
     assert 'href="/outlets/' in reuters and "wire agency" in reuters
     assert re.search(r'class="num reports">\d+<', reuters)
     assert 'href="/outlets"' in client.get("/").get_data(as_text=True)  # in the header
+
+
+def test_rounding_never_lands_on_an_excluded_bound(app, client, auth):
+    """A prior of 1e-9 is valid (0 < p < 1): answered as it is, not as 0.0, which the
+    document excludes (found by the fuzz test)."""
+    created = client.post(
+        "/api/v1/outlets",
+        headers=auth("admin"),
+        json={
+            "name": "Tiny prior",
+            "kind": "newspaper",
+            "prior_reliability": 1e-9,
+            "prior_rationale": "A test of the bounds.",
+        },
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert 0 < created.get_json()["prior_reliability"] < 1e-4

@@ -13,13 +13,24 @@ from service.web.api.common import StrictSchema
 
 class RoundedFloat(ma.fields.Float):
     """A float answered to 4 decimals (0.56, not 0.5599999999999999): finer than any score
-    or weight means, and one rule for every answer. Input is read as sent."""
+    or weight means, and one rule for every answer. Input is read as sent. A value that
+    would round onto a bound its field excludes (a prior of 1e-9 in 0 < p < 1) is
+    answered as it is, so answers stay within their documented range."""
 
     PLACES = 4
 
     def _serialize(self, value, attr, obj, **kwargs):
         value = super()._serialize(value, attr, obj, **kwargs)
-        return None if value is None else round(value, self.PLACES)
+        if value is None:
+            return None
+        rounded = round(value, self.PLACES)
+        for bound in self.validators:
+            if isinstance(bound, validate.Range) and rounded in (
+                None if bound.min_inclusive else bound.min,
+                None if bound.max_inclusive else bound.max,
+            ):
+                return value
+        return rounded
 
 
 Str = ma.fields.String
