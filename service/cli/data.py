@@ -14,6 +14,7 @@ from models.database import make_engine
 from scoring.interchange import RecordError
 from seeds.loader import read_seed_story
 from service.cli.common import fail, open_uow
+from service.newsroom.wording import count_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -94,7 +95,9 @@ def export(obj: dict, out_path: str) -> None:
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, open_uow(obj["url"]) as uow:
         count = write_records(export_records(uow.session), stream)
-    click.echo(f"exported {count} reports", err=True)
+    # One line on success: on stderr when the records go to stdout, else naming the file.
+    where = "" if out_path == "-" else f" to {out_path}"
+    click.echo(f"exported {count_of(count, 'report')}{where}", err=out_path == "-")
 
 
 @click.command()
@@ -130,7 +133,8 @@ def scores(obj: dict, explain: bool) -> None:
             click.echo(
                 f"{claim.key}: {claim.confidence:.2f} ({claim.confidence_lower:.2f}–"
                 f"{claim.confidence_upper:.2f}) {claim.label}, grade {claim.grade}, "
-                f"{claim.n_reports} reports in {claim.n_clusters} clusters{status}"
+                f"{count_of(claim.n_reports, 'report')} in "
+                f"{count_of(claim.n_clusters, 'cluster')}{status}"
             )
             if explain:
                 for part in claim.explanation or []:
@@ -164,8 +168,17 @@ def backup(obj: dict, path: str, without_key_hashes: bool) -> None:
             counts = backup_to(engine, stream, key_hashes=not without_key_hashes)
     finally:
         engine.dispose()
-    summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
-    click.echo(f"backed up {summary}", err=True)
+    nouns = {
+        "score_history": ("score history row", None),
+        "audit": ("audit entry", "audit entries"),
+        "delivery": ("delivery", "deliveries"),
+    }
+    summary = ", ".join(
+        count_of(count, *nouns.get(kind, (kind.replace("_", " "), None)))
+        for kind, count in counts.items()
+    )
+    where = "" if path == "-" else f" to {path}"
+    click.echo(f"backed up {summary}{where}", err=path == "-")
 
 
 @click.command()

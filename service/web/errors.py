@@ -130,7 +130,7 @@ def render_http_exception(error: HTTPException) -> Response:
     errors = data.get("errors") or data.get("messages")
     detail = data.get("message") or error.description
     headers = dict(data.get("headers") or {})
-    if error.code == 422 and errors:
+    if error.code in (400, 422) and errors:
         detail = "The request is invalid; see errors for each field."
     if error.code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="srs"')
