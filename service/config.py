@@ -24,6 +24,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(32).hex(),
         # Reads need a key unless a deployment opts into open reads.
         "OPEN_READS": _flag("SRS_OPEN_READS"),
+        # Each resolved claim's dashboard page (with its ClaimReview) readable without signing
+        # in, for search engines; open claims and every other page stay behind the key.
+        "PUBLISH_RESOLVED": _flag("SRS_PUBLISH_RESOLVED"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SRS_MAX_BODY_BYTES", 2 * 1024 * 1024)),
         "MAX_PAGE_SIZE": 100,
         "BATCH_LIMIT": 1000,
@@ -75,6 +78,7 @@ ENVIRONMENT = (
     "DATABASE_URL",
     "SECRET_KEY",
     "SRS_OPEN_READS",
+    "SRS_PUBLISH_RESOLVED",
     "SRS_MAX_BODY_BYTES",
     "SRS_SIMILARITY_WARNING",
     "SRS_SWAGGER_UI_URL",

@@ -23,4 +23,4 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from service.web.api import claimreview
 
     api.register_blueprint(claimreview.blp, url_prefix=API_PREFIX)
-    contract.after_blueprints(api)
+    contract.after_blueprints(api, API_PREFIX)

@@ -145,10 +145,13 @@ class Events(MethodView):
                 "(`: heartbeat`) keep idle connections open; the stream ends after a while "
                 "with a `retry:` hint.",
                 # One event of the stream, as SSE clients (and schemathesis) parse it: the
-                # fields of an event block, with `data` the event JSON as text.
+                # fields of an event block, with `data` the event JSON as text. It is the
+                # stream's `itemSchema` (OpenAPI 3.2's word for it, which schemathesis reads
+                # in 3.0 documents too), with no `schema`: a generated client then hands
+                # back the response as it came instead of parsing the stream as one object.
                 "content": {
                     "text/event-stream": {
-                        "schema": {
+                        "itemSchema": {
                             "type": "object",
                             "properties": {
                                 "id": {"type": "string", "pattern": "^[0-9]+$"},

@@ -27,7 +27,7 @@ from service.newsroom.editorial import get_or_404, resolve_claim
 from service.newsroom.keys import Caller, find_key, scope_allows
 from service.newsroom.model_store import active_parameters
 from service.web.api.claimreview import ClaimReviewSchema, review_of
-from service.web.api.presenters import outlet_view
+from service.web.api.presenters import VERDICT_OF_STATUS, outlet_view
 from service.web.api.schemas import CLAIM_SORTS, ClaimListArgs, VerdictSchema
 from service.web.auth import session_caller
 from service.web.dashboard.charts import contribution_chart, history_chart
@@ -66,10 +66,25 @@ def viewer() -> Caller | None:
     return g.dashboard_caller
 
 
+def published() -> bool:
+    """A resolved claim's page, when the deployment publishes them (SRS_PUBLISH_RESOLVED):
+    its ClaimReview is meant for search engines, which do not sign in. An open claim, or
+    one that does not exist, is treated as today (the sign-in page), so nothing tells them
+    apart."""
+    if not (
+        current_app.config.get("PUBLISH_RESOLVED")
+        and request.method in ("GET", "HEAD")
+        and request.endpoint == "dashboard.claim_page"
+    ):
+        return False
+    claim = request_uow().session.get(Claim, request.view_args["claim_id"])
+    return claim is not None and VERDICT_OF_STATUS.get(claim.status) is not None
+
+
 @blp.before_request
 def guard():
     check_csrf()
-    if request.endpoint in PUBLIC_ENDPOINTS or viewer() is not None:
+    if request.endpoint in PUBLIC_ENDPOINTS or viewer() is not None or published():
         return None
     if current_app.config.get("OPEN_READS") and request.method == "GET":
         return None
