@@ -1,0 +1,159 @@
+"""The 90 % interval: where a claim's confidence will land once its story has settled.
+
+Definition (issue 13, item 7): given the reports so far, the interval holds the confidence
+the model will give the claim once every report about it is in, with probability 0.9. It is
+the 5 % and 95 % points of a mixture: with the current confidence ``p`` as weight, the
+claim is true and its log-odds will move as those of true claims with as many reports so far
+moved from then to the end; with weight ``1 − p`` as false claims' did
+(:class:`scoring.evidence.SettlingModel`, learned from resolved claims' time-ordered reports
+by :func:`fit_settling`). More reports so far leave less to come, so the interval narrows;
+a claim whose evidence points one way has a one-sided future. The interval has a minimum
+half-width (:data:`MIN_HALF_WIDTH` in log-odds) and so never has zero width while the
+evidence is finite.
+
+:func:`interval_coverage` measures it on time-ordered streams: score each claim on its first
+``k`` reports, for every ``k``, and count how often the final confidence on all reports lands
+inside the interval given at ``k``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from scoring.evidence import SETTLING_BINS, SETTLING_LEVELS, SettlingModel
+
+MIN_HALF_WIDTH = 0.05
+"""Smallest distance, in log-odds, from the confidence to either end of the interval."""
+MIN_BIN_CLAIMS = 25
+"""Fewer residuals than this in a bin: the bin borrows the table of the bin before it."""
+_TAIL = 0.05
+_LIMIT = 30.0
+
+
+def _bin(settling: SettlingModel, n_reports: int) -> int:
+    return max(bisect.bisect_right(settling.bins, n_reports) - 1, 0)
+
+
+def _cdf(x: float, quantiles: Sequence[float], levels: Sequence[float]) -> float:
+    if x <= quantiles[0]:
+        return 0.0
+    if x >= quantiles[-1]:
+        return 1.0
+    return float(np.interp(x, quantiles, levels))
+
+
+def settled_range(log_odds: float, n_reports: int, settling: SettlingModel) -> tuple[float, float]:
+    """The 90 % range of the settled log-odds, given the current log-odds and report count."""
+    b = _bin(settling, n_reports)
+    p = 1.0 / (1.0 + math.exp(-max(min(log_odds, _LIMIT), -_LIMIT)))
+    true, false, levels = settling.true[b], settling.false[b], settling.levels
+
+    def mixture(x: float) -> float:
+        moved = x - log_odds
+        return p * _cdf(moved, true, levels) + (1.0 - p) * _cdf(moved, false, levels)
+
+    def point(target: float) -> float:
+        low = log_odds + min(true[0], false[0]) - 1.0
+        high = log_odds + max(true[-1], false[-1]) + 1.0
+        for _ in range(60):
+            mid = 0.5 * (low + high)
+            if mixture(mid) < target:
+                low = mid
+            else:
+                high = mid
+        return 0.5 * (low + high)
+
+    lower = min(point(_TAIL), log_odds - MIN_HALF_WIDTH)
+    upper = max(point(1.0 - _TAIL), log_odds + MIN_HALF_WIDTH)
+    return max(lower, -_LIMIT), min(upper, _LIMIT)
+
+
+def fit_settling(
+    moves: Iterable[tuple[int, float, bool]], bins: Sequence[int] = SETTLING_BINS
+) -> SettlingModel:
+    """Learn the settling model from observed moves.
+
+    Parameters
+    ----------
+    moves : iterable of (int, float, bool)
+        ``(reports so far, final log-odds − log-odds then, verdict)`` of resolved claims'
+        time-ordered prefixes.
+
+    Returns
+    -------
+    SettlingModel
+        Quantiles of the moves per bin of reports so far and per verdict; a bin with fewer
+        than :data:`MIN_BIN_CLAIMS` moves of a verdict borrows the previous bin's quantiles
+        (the default model's for the first).
+    """
+    default = SettlingModel(bins=tuple(bins))
+    by_cell: dict[tuple[int, bool], list[float]] = {}
+    for n_reports, move, verdict in moves:
+        b = max(bisect.bisect_right(bins, n_reports) - 1, 0)
+        by_cell.setdefault((b, bool(verdict)), []).append(float(move))
+    tables: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
+    for verdict in (True, False):
+        previous = (default.true if verdict else default.false)[0]
+        for b in range(len(bins)):
+            values = by_cell.get((b, verdict), [])
+            if len(values) >= MIN_BIN_CLAIMS:
+                previous = tuple(np.quantile(values, SETTLING_LEVELS).tolist())
+            tables[verdict].append(previous)
+    return SettlingModel(bins=tuple(bins), true=tuple(tables[True]), false=tuple(tables[False]))
+
+
+def time_order(
+    reports: Sequence, when: Callable[[object], datetime | None] = lambda r: r.published_at
+) -> list:
+    """Reports by publication time; undated ones after dated ones, in their given order."""
+    positions = range(len(reports))
+    dated = [i for i in positions if when(reports[i]) is not None]
+    undated = [i for i in positions if when(reports[i]) is None]
+    dated.sort(key=lambda i: (when(reports[i]), i))
+    return [reports[i] for i in dated + undated]
+
+
+def interval_coverage(
+    claims: Mapping[str, Sequence], score: Callable[[Sequence], object]
+) -> dict[str, float]:
+    """Coverage of the 90 % interval on time-ordered streams.
+
+    Parameters
+    ----------
+    claims : mapping of str to sequence of reports
+        Each claim's reports in time order (see :func:`time_order`).
+    score : callable
+        Scores a list of reports, returning an object with ``confidence``, ``lower`` and
+        ``upper`` (e.g. ``lambda reports: score_claim(reports, params)``).
+
+    Returns
+    -------
+    dict
+        ``coverage`` (share of (claim, k) pairs whose final confidence lies inside the
+        interval at k), ``coverage_before_last`` (the same without k = all reports, where
+        the final confidence is the current one), ``mean_width``, ``n_prefixes``,
+        ``zero_width`` (count of intervals of zero width).
+    """
+    inside, inside_early, widths, zero = [], [], [], 0
+    for reports in claims.values():
+        final = score(list(reports)).confidence
+        for k in range(1, len(reports) + 1):
+            now = score(list(reports[:k]))
+            hit = now.lower <= final <= now.upper
+            inside.append(hit)
+            if k < len(reports):
+                inside_early.append(hit)
+            widths.append(now.upper - now.lower)
+            zero += now.upper - now.lower <= 0.0
+    return {
+        "coverage": float(np.mean(inside)) if inside else math.nan,
+        "coverage_before_last": float(np.mean(inside_early)) if inside_early else math.nan,
+        "mean_width": float(np.mean(widths)) if widths else math.nan,
+        "n_prefixes": len(inside),
+        "zero_width": int(zero),
+    }
