@@ -155,5 +155,6 @@ def interval_coverage(
         "coverage_before_last": float(np.mean(inside_early)) if inside_early else math.nan,
         "mean_width": float(np.mean(widths)) if widths else math.nan,
         "n_prefixes": len(inside),
+        "n_early": len(inside_early),
         "zero_width": int(zero),
     }
