@@ -154,6 +154,8 @@ class ReliabilityEstimator(BaseEstimator):
     kind_confusion_ : ndarray of shape (n_kinds, 2, 3)
     kind_seen_ : ndarray of bool
         Kinds with at least one outlet in the training data.
+    kind_reliability_ : dict of str to float
+        One-coin reliability of each kind's confusion (the pooled one for kinds not seen).
     prior_strength_, kind_prior_strength_ : float
         The learned (or given) Dirichlet strengths.
     attribution_shift_ : dict of str to float
@@ -298,6 +300,9 @@ class ReliabilityEstimator(BaseEstimator):
         self.pooled_confusion_ = state.hierarchy.pooled
         self.kind_confusion_ = state.hierarchy.kinds
         self.kind_seen_ = state.hierarchy.kind_seen
+        self.kind_reliability_ = dict(
+            zip(OUTLET_KINDS, confusion_reliability(state.hierarchy.kinds).tolist(), strict=True)
+        )
         self.prior_strength_ = state.hierarchy.outlet_strength
         self.kind_prior_strength_ = state.hierarchy.kind_strength
         self.attribution_shift_ = dict(zip(ATTRIBUTIONS, state.shift.tolist(), strict=True))
