@@ -48,7 +48,7 @@ from scoring.confusion import (
     tilted_confusion,
 )
 from scoring.interchange import InterchangeRecord
-from scoring.learning.prior import Hierarchy, fit_hierarchy, posterior_mean
+from scoring.learning.prior import Hierarchy, fit_hierarchy, learn_strength, posterior_mean
 from scoring.learning.tables import ReportTable
 from scoring.vocabulary import ATTRIBUTIONS, OUTLET_KINDS
 
@@ -66,10 +66,12 @@ class _State:
     shift: np.ndarray  # (n_attributions,)
     interested: float
     base_rate: float
+    presence: np.ndarray  # (n_outlets,) log-LR of the outlet covering the claim at all
+    presence_strength: float
 
     @property
     def outlet_log_lr(self) -> np.ndarray:
-        return stance_log_lr(self.confusion)
+        return stance_log_lr(self.confusion) + self.presence[:, None]
 
 
 def report_log_lr(
@@ -181,6 +183,7 @@ class ReliabilityEstimator(BaseEstimator):
         interested_prior: float = 0.3,
         interested_pseudo_count: float = 20.0,
         respect_provenance: bool = True,
+        outlet_presence: bool = True,
         max_iter: int = 100,
         tol: float = 1e-4,
     ):
@@ -191,6 +194,7 @@ class ReliabilityEstimator(BaseEstimator):
         self.interested_prior = interested_prior
         self.interested_pseudo_count = interested_pseudo_count
         self.respect_provenance = respect_provenance
+        self.outlet_presence = outlet_presence
         self.max_iter = max_iter
         self.tol = tol
 
@@ -246,15 +250,40 @@ class ReliabilityEstimator(BaseEstimator):
         shift = self._attribution_shift(table, own, p_true, confusion_reliability(confusion))
         interested = self._interested(table, counted, p_true, hierarchy.pooled, strength)
         a, b = self.base_rate_prior
-        base_rate = (p_true.sum() + a - 1.0) / (len(p_true) + a + b - 2.0)
+        base_rate = float(
+            np.clip((p_true.sum() + a - 1.0) / (len(p_true) + a + b - 2.0), 1e-6, 1 - 1e-6)
+        )
+        presence, presence_strength = self._presence(table, own, p_true, n_outlets)
         return _State(
             hierarchy,
             confusion,
             interval,
             shift,
             interested,
-            float(np.clip(base_rate, 1e-6, 1 - 1e-6)),
+            base_rate,
+            presence,
+            presence_strength,
         )
+
+    def _presence(self, table, own, p_true, n_outlets) -> tuple[np.ndarray, float]:
+        """Log-LR of an outlet covering a claim at all: which claims an outlet takes up is
+        evidence too (``P(outlet, stance | truth) = P(outlet | truth) · P(stance | outlet,
+        truth)``). From the share of true claims among the claims it covered, under a Beta
+        prior centred on the share among all covered claims, strength learned by marginal
+        likelihood; 0 for an outlet with no record."""
+        if not self.outlet_presence or not own.any():
+            return np.zeros(n_outlets), 0.0
+        pair = np.unique(table.claim[own].astype(np.int64) * n_outlets + table.outlet[own])
+        claim, outlet = np.divmod(pair, n_outlets)
+        w = p_true[claim]
+        n = np.bincount(outlet, minlength=n_outlets).astype(float)
+        true = np.bincount(outlet, w, n_outlets)
+        centre = float(np.clip(w.mean(), 1e-3, 1 - 1e-3))
+        counts = np.stack([n - true, true], axis=-1)[:, None, :]
+        centres = np.broadcast_to(np.array([1 - centre, centre]), counts.shape)
+        strength = learn_strength(counts, centres)
+        share = (true + strength * centre) / (n + strength)
+        return logit(share) - logit(centre), strength
 
     def _attribution_shift(self, table, own, p_true, reliability) -> np.ndarray:
         asserts = own & (table.stance != NEUTRAL)
@@ -308,6 +337,8 @@ class ReliabilityEstimator(BaseEstimator):
         self.attribution_shift_ = dict(zip(ATTRIBUTIONS, state.shift.tolist(), strict=True))
         self.interested_party_discount_ = state.interested
         self.base_rate_ = state.base_rate
+        self.outlet_presence_ = state.presence
+        self.presence_strength_ = state.presence_strength
         self.n_iter_ = n_iter
         self._state_ = state
 
@@ -324,7 +355,8 @@ class ReliabilityEstimator(BaseEstimator):
         for o in np.flatnonzero(~np.isnan(table.outlet_priors)):
             centre[o] = tilted_confusion(centre[o], clamp_typed_prior(table.outlet_priors[o]))
         confusion = np.where((fitted >= 0)[:, None, None], self.confusion_[fitted], centre)
-        return stance_log_lr(confusion)
+        presence = np.where(fitted >= 0, self.outlet_presence_[fitted], 0.0)
+        return stance_log_lr(confusion) + presence[:, None]
 
     def predict_log_odds(self, X: ReportTable | Iterable[InterchangeRecord]) -> np.ndarray:
         """Log-odds that each claim of ``X`` is true, from its reports alone (a linear sum

@@ -37,7 +37,9 @@ def to_model_parameters(
     check_is_fitted(estimator, "confusion_")
     learned = np.flatnonzero(estimator.n_outlet_votes_ > 0)
     names = estimator.outlet_names_[learned].tolist()
-    ratios = stance_log_lr(estimator.confusion_[learned])
+    ratios = (
+        stance_log_lr(estimator.confusion_[learned]) + estimator.outlet_presence_[learned, None]
+    )
     reliability = estimator.outlet_reliability_[learned]
     interval = estimator.outlet_reliability_interval_[learned]
     seen = estimator.kind_seen_
@@ -64,6 +66,7 @@ def to_model_parameters(
         training_summary={
             "prior_strength": float(estimator.prior_strength_),
             "kind_prior_strength": float(estimator.kind_prior_strength_),
+            "presence_strength": float(estimator.presence_strength_),
             "iterations": int(estimator.n_iter_),
             "outlets_with_record": len(names),
         },
