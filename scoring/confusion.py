@@ -6,11 +6,15 @@ denies, neutral); each row sums to 1. A report of stance ``s`` moves a claim's l
 its log-likelihood ratio ``log P(s | true) − log P(s | false)``.
 
 Editor-typed outlet priors are one-coin reliabilities (the probability that what the outlet
-asserts is right). They enter as a *tilt* of the parent confusion (the outlet's kind's, or
-the pooled one): the same neutral rates and the same lean towards supporting, with the gap
-between the rows set by the typed reliability. A typed prior is clamped to
-:data:`TYPED_PRIOR_BOUNDS` first: an editor who types 0.3 means "noisy", which is 0.5, never
-"reliably wrong"; only a learned record can say that (issue 13, item 6).
+asserts is right). Under learned parameters they enter as a *tilt* of the parent confusion
+(the outlet's kind's, or the pooled one; :func:`typed_prior_centre`): the same neutral rates
+and the same lean towards supporting, with the gap between the rows set by the typed
+reliability, and only towards more reliable than the parent. A typed prior is clamped to
+:data:`TYPED_PRIOR_BOUNDS` first: an editor who types 0.3 means "noisy", never "reliably
+wrong"; only a learned record can say that (issue 13, item 6). It never lowers the parent
+either: the parent is what the claims learned an outlet without a record is worth, and the
+service types a prior for every outlet it meets (its kind's documented one, whatever the
+data show), so a lower typed prior would override what was learned with a guess.
 """
 
 from __future__ import annotations
@@ -72,6 +76,22 @@ def tilted_confusion(parent: np.ndarray, reliability) -> np.ndarray:
     out[..., DENIES] = (1 - neutral) * (1 - supports_share)
     out[..., NEUTRAL] = np.broadcast_to(neutral, supports_share.shape)
     return out
+
+
+def typed_prior_centre(parent: np.ndarray, typed: float | None) -> np.ndarray:
+    """The prior centre of an outlet's confusion: its parent, tilted up to a typed prior.
+
+    ``parent`` is the kind's or the pooled confusion ``(2, 3)``; ``typed`` the editor-typed
+    reliability or ``None``. The typed prior, clamped to :data:`TYPED_PRIOR_BOUNDS`, tilts
+    the parent (:func:`tilted_confusion`) only when it is more reliable than the parent.
+    """
+    parent = np.asarray(parent, dtype=float)
+    if typed is None or np.isnan(typed):
+        return parent
+    typed = clamp_typed_prior(typed)
+    if typed <= float(confusion_reliability(parent)):
+        return parent
+    return tilted_confusion(parent, typed)
 
 
 def noisy_channel_log_lr(reliability: float, credibility: float) -> np.ndarray:

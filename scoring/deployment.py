@@ -36,13 +36,13 @@ from sklearn.model_selection import StratifiedKFold
 
 from scoring.aggregation import COUNT_SIGNS, stance_sums
 from scoring.attribution import PRIOR_AGGREGATION_EXPONENT
+from scoring.coverage import time_order
 from scoring.engine import ClaimEvidence, claim_evidence, score_claim
-from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters, ReportEvidence
-from scoring.interchange import InterchangeRecord
+from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters
+from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
 from scoring.learning.export import to_model_parameters
-from scoring.learning.tables import record_key
-from scoring.settling import fit_settling, time_order
+from scoring.settling import fit_settling
 
 FOLDS = 5
 EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
@@ -51,32 +51,6 @@ SETTLING_CLAIMS = 400
 """Resolved claims whose time-ordered prefixes teach the settling model (a sample above it:
 its cost grows with reports squared, and a few hundred claims give stable quantiles)."""
 FEATURES = ("supports_evidence", "denials_evidence", "neutral_evidence", *COUNT_FEATURES)
-
-
-def claim_reports(
-    records: Iterable[InterchangeRecord],
-    outlet_kinds: Mapping[str, str] | None = None,
-    outlet_priors: Mapping[str, float | None] | None = None,
-) -> dict[str, list[ReportEvidence]]:
-    """Each claim's reports as the engine sees them, in the records' order."""
-    kinds, priors = outlet_kinds or {}, outlet_priors or {}
-    claims: dict[str, list[ReportEvidence]] = {}
-    for number, record in enumerate(records):
-        claims.setdefault(record.claim_key, []).append(
-            ReportEvidence(
-                key=record_key(record, number),
-                outlet=record.outlet,
-                stance=record.stance,
-                attribution=record.attribution,
-                source=record.source,
-                interested_party=record.interested_party,
-                cites=record.cites,
-                outlet_reliability=priors.get(record.outlet),
-                outlet_kind=kinds.get(record.outlet),
-                published_at=record.published_at,
-            )
-        )
-    return claims
 
 
 def score_records(
@@ -90,7 +64,7 @@ def score_records(
     verdicts = {r.claim_key: r.verdict for r in records}
     return {
         key: score_claim(reports, params, verdicts[key])
-        for key, reports in claim_reports(records, outlet_kinds, outlet_priors).items()
+        for key, reports in records_evidence(records, outlet_kinds, outlet_priors).items()
     }
 
 
@@ -200,7 +174,7 @@ def fit_scoring_model(
     records = list(records)
     priors = {k: v for k, v in (outlet_priors or {}).items() if v is not None}
     table = ReportTable.from_records(records, outlet_kinds, priors)
-    claims = claim_reports(records, outlet_kinds, priors)
+    claims = records_evidence(records, outlet_kinds, priors)
     template = estimator if estimator is not None else ReliabilityEstimator()
     final = dataclasses.replace(
         to_model_parameters(_fit(template, table, np.arange(table.n_claims)), version),
@@ -280,5 +254,9 @@ def _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed)
             _layer_log_odds(claim_evidence(reports[:k], fold_params[i]), layer, exponent)
             for k in range(len(reports) + 1)
         ]
-        moves.extend((k, trajectory[-1] - value, verdict) for k, value in enumerate(trajectory))
+        # k = n is left out: there the claim has settled, and the interval is about where a
+        # claim still moving will land (scoring.coverage checks k = 1 … n − 1 likewise).
+        moves.extend(
+            (k, trajectory[-1] - value, verdict) for k, value in enumerate(trajectory[:-1])
+        )
     return moves

@@ -7,12 +7,12 @@ The model, step by step:
    *Learned parameters* (``params.learned_stances``, a fit by
    :func:`scoring.deployment.fit_scoring_model`): the outlet's learned per-stance ratio
    ``log P(stance | true) − log P(stance | false)`` when it has a record; otherwise its
-   kind's confusion, else the pooled one, tilted by the outlet's typed prior when it has one
-   (:func:`scoring.confusion.tilted_confusion`; typed priors are clamped to [0.5, 0.99], so
-   they never invert an outlet). A support's or denial's ratio is shifted by the
-   attribution's learned log-odds shift (+ for a support, − for a denial); neutral coverage
-   carries the learned neutral ratio, which may be non-zero, and a denial can weigh more
-   than a support.
+   kind's confusion, else the pooled one, tilted up to the outlet's typed prior when that is
+   more reliable (:func:`scoring.confusion.typed_prior_centre`; typed priors are clamped to
+   [0.5, 0.99] and never lower the parent, so they never invert an outlet). A support's or
+   denial's ratio is shifted by the attribution's learned log-odds shift (+ for a support,
+   − for a denial); neutral coverage carries the learned neutral ratio, which may be
+   non-zero, and a denial can weigh more than a support.
 
    *Documented priors* (``prior-1``, and versions stored before model v2): the noisy
    channel ``p = r·c + (1 − r)·(1 − c)`` of outlet reliability ``r`` (a learned value, else
@@ -60,7 +60,7 @@ from scoring.confusion import (
     confusion_reliability,
     noisy_channel_log_lr,
     stance_log_lr,
-    tilted_confusion,
+    typed_prior_centre,
 )
 from scoring.evidence import (
     Calibration,
@@ -184,9 +184,9 @@ def learned_stance_log_lr(
         return ratios, float(reliability), "learned"
     parent = params.kind_confusion.get(report.outlet_kind) if report.outlet_kind else None
     basis = "outlet kind" if parent is not None else "pooled"
-    confusion = np.asarray(parent if parent is not None else params.pooled_confusion)
-    if report.outlet_reliability is not None:
-        confusion = tilted_confusion(confusion, clamp_typed_prior(report.outlet_reliability))
+    parent = np.asarray(parent if parent is not None else params.pooled_confusion)
+    confusion = typed_prior_centre(parent, report.outlet_reliability)
+    if confusion is not parent:
         basis = "outlet prior"
     return stance_log_lr(confusion), float(confusion_reliability(confusion)), basis
 

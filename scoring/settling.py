@@ -11,17 +11,16 @@ a claim whose evidence points one way has a one-sided future. The interval has a
 half-width (:data:`MIN_HALF_WIDTH` in log-odds) and so never has zero width while the
 evidence is finite.
 
-:func:`interval_coverage` measures it on time-ordered streams: score each claim on its first
-``k`` reports, for every ``k``, and count how often the final confidence on all reports lands
-inside the interval given at ``k``.
+:func:`scoring.coverage.interval_coverage` measures it on time-ordered streams: score each
+claim on its first ``k`` reports, and count how often the final confidence on all reports
+lands inside the interval given at ``k``.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -105,56 +104,3 @@ def fit_settling(
                 previous = tuple(np.quantile(values, SETTLING_LEVELS).tolist())
             tables[verdict].append(previous)
     return SettlingModel(bins=tuple(bins), true=tuple(tables[True]), false=tuple(tables[False]))
-
-
-def time_order(
-    reports: Sequence, when: Callable[[object], datetime | None] = lambda r: r.published_at
-) -> list:
-    """Reports by publication time; undated ones after dated ones, in their given order."""
-    positions = range(len(reports))
-    dated = [i for i in positions if when(reports[i]) is not None]
-    undated = [i for i in positions if when(reports[i]) is None]
-    dated.sort(key=lambda i: (when(reports[i]), i))
-    return [reports[i] for i in dated + undated]
-
-
-def interval_coverage(
-    claims: Mapping[str, Sequence], score: Callable[[Sequence], object]
-) -> dict[str, float]:
-    """Coverage of the 90 % interval on time-ordered streams.
-
-    Parameters
-    ----------
-    claims : mapping of str to sequence of reports
-        Each claim's reports in time order (see :func:`time_order`).
-    score : callable
-        Scores a list of reports, returning an object with ``confidence``, ``lower`` and
-        ``upper`` (e.g. ``lambda reports: score_claim(reports, params)``).
-
-    Returns
-    -------
-    dict
-        ``coverage`` (share of (claim, k) pairs whose final confidence lies inside the
-        interval at k), ``coverage_before_last`` (the same without k = all reports, where
-        the final confidence is the current one), ``mean_width``, ``n_prefixes``,
-        ``zero_width`` (count of intervals of zero width).
-    """
-    inside, inside_early, widths, zero = [], [], [], 0
-    for reports in claims.values():
-        final = score(list(reports)).confidence
-        for k in range(1, len(reports) + 1):
-            now = score(list(reports[:k]))
-            hit = now.lower <= final <= now.upper
-            inside.append(hit)
-            if k < len(reports):
-                inside_early.append(hit)
-            widths.append(now.upper - now.lower)
-            zero += now.upper - now.lower <= 0.0
-    return {
-        "coverage": float(np.mean(inside)) if inside else math.nan,
-        "coverage_before_last": float(np.mean(inside_early)) if inside_early else math.nan,
-        "mean_width": float(np.mean(widths)) if widths else math.nan,
-        "n_prefixes": len(inside),
-        "n_early": len(inside_early),
-        "zero_width": int(zero),
-    }

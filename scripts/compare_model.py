@@ -23,10 +23,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from scoring.deployment import claim_reports, fit_scoring_model
+from scoring.coverage import interval_coverage
+from scoring.deployment import fit_scoring_model
 from scoring.engine import score_claim
-from scoring.interchange import read_records
-from scoring.settling import interval_coverage, time_order
+from scoring.interchange import read_records, records_evidence
 from scoring.synth import generate
 
 FILES = {
@@ -75,7 +75,7 @@ def run(name: str, seeds: int) -> None:
             training = [r for r in records if r.claim_key not in held_out]
             params = fit_scoring_model(training, seed=seed)
             test_records = [r for k in resolved[test] for r in by_claim[k]]
-            reports = claim_reports(test_records)
+            reports = records_evidence(test_records)
             predictions["model"][test] = [
                 score_claim(reports[k], params).confidence for k in resolved[test]
             ]
@@ -86,8 +86,7 @@ def run(name: str, seeds: int) -> None:
             s, d = counts[test, 0], counts[test, 1]
             predictions["majority"][test] = (s + 1) / (s + d + 2)
             if seed == 0:
-                streams = {k: time_order(reports[k]) for k in resolved[test]}
-                part = interval_coverage(streams, lambda rs, p=params: score_claim(rs, p))
+                part = interval_coverage({k: reports[k] for k in resolved[test]}, params)
                 coverage = _merge(coverage, part)
         for n, p in predictions.items():
             results[n]["auc"].append(roc_auc_score(y, p))
@@ -105,23 +104,19 @@ def run(name: str, seeds: int) -> None:
         )
     if coverage:
         print(
-            f"  interval coverage {coverage['inside'] / coverage['n']:.3f} "
-            f"(before the last report {coverage['early'] / max(coverage['n_early'], 1):.3f}), "
-            f"mean width {coverage['width'] / coverage['n']:.3f}, "
-            f"{coverage['n']} prefixes, zero-width {coverage['zero']}"
+            f"  interval coverage {coverage['inside'] / coverage['checks']:.3f} "
+            f"(k = 1 … n − 1 of {coverage['checks']} checks), mean width "
+            f"{coverage['width'] / coverage['checks']:.3f}, zero-width {coverage['zero']}"
         )
 
 
 def _merge(total, part):
-    total = total or {"inside": 0.0, "early": 0.0, "n": 0, "n_early": 0, "width": 0.0, "zero": 0}
-    total["inside"] += part["coverage"] * part["n_prefixes"]
-    total["width"] += part["mean_width"] * part["n_prefixes"]
-    total["n"] += part["n_prefixes"]
-    if part["coverage_before_last"] == part["coverage_before_last"]:  # not nan
-        early = part["n_early"]
-        total["early"] += part["coverage_before_last"] * early
-        total["n_early"] += early
-    total["zero"] += part["zero_width"]
+    total = total or {"inside": 0.0, "checks": 0, "width": 0.0, "zero": 0}
+    if part.checks:
+        total["inside"] += part.coverage * part.checks
+        total["width"] += part.mean_width * part.checks
+        total["checks"] += part.checks
+        total["zero"] += part.zero_width
     return total
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from scoring.attribution import default_parameters
 from scoring.confusion import stance_log_lr
-from scoring.deployment import claim_reports, fit_scoring_model, score_records
+from scoring.coverage import interval_coverage
+from scoring.deployment import fit_scoring_model, score_records
 from scoring.engine import claim_evidence, learned_stance_log_lr, score_claim, weigh_report
 from scoring.evidence import (
     ClaimLayer,
@@ -19,10 +20,9 @@ from scoring.evidence import (
     parameters_from_dict,
     parameters_to_dict,
 )
-from scoring.interchange import InterchangeRecord
+from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
 from scoring.provenance import normalize_source
-from scoring.settling import interval_coverage, time_order
 from scoring.synth import generate
 from scoring.vocabulary import STANCES
 
@@ -107,8 +107,10 @@ def test_a_typed_prior_below_half_is_clamped_and_never_inverts_learned_ratios(fi
     for prior in (0.0, 0.3, 0.5, 0.7, 0.99, 1.0):
         support, denial, _ = ratios(prior)
         assert support >= denial - 1e-12  # the typed prior never turns the outlet around
-    assert ratios(0.7)[0] > ratios(0.5)[0] and ratios(0.7)[1] < ratios(0.5)[1]
+    assert ratios(0.95)[0] > ratios(0.5)[0] and ratios(0.95)[1] < ratios(0.5)[1]
     assert ratios(1.0) == ratios(0.99)
+    parent = ReportEvidence("x", "new outlet", "supports")
+    assert ratios(0.5) == learned_stance_log_lr(parent, fitted)[0].tolist()
     # The attribution's learned shift comes on top: unattributed assertions were right less
     # often than their outlets' record in the synthetic data, and the shift says so.
     assert params.attribution_shift["unattributed"] < 0
@@ -185,7 +187,7 @@ def test_score_records_is_score_claim(fitted):
     dataset = generate(120, 15, 7)
     params = fitted
     scores = score_records(dataset.records, params)
-    reports = claim_reports(dataset.records)
+    reports = records_evidence(dataset.records)
     for key, score in scores.items():
         assert score == score_claim(reports[key], params, score.verdict)
 
@@ -204,10 +206,9 @@ def test_interval_covers_settled_confidence_on_synthetic_streams():
     train = [r for r in dataset.records if int(r.claim_key[-6:]) < 350]
     test = [r for r in dataset.records if int(r.claim_key[-6:]) >= 350]
     params = fit_scoring_model(train, version="t")
-    streams = {k: time_order(v) for k, v in claim_reports(test).items()}
-    coverage = interval_coverage(streams, lambda reports: score_claim(reports, params))
-    assert coverage["zero_width"] == 0
-    assert 0.8 <= coverage["coverage"] <= 0.99
+    coverage = interval_coverage(records_evidence(test), params)
+    assert coverage.zero_width == 0
+    assert 0.8 <= coverage.coverage <= 0.99
 
 
 def test_report_table_carries_kinds_and_typed_priors():

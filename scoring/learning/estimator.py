@@ -42,10 +42,10 @@ from scoring.confusion import (
     NEUTRAL,
     STANCE_SIGN,
     SUPPORTS,
-    clamp_typed_prior,
     confusion_reliability,
     stance_log_lr,
     tilted_confusion,
+    typed_prior_centre,
 )
 from scoring.interchange import InterchangeRecord
 from scoring.learning.prior import Hierarchy, fit_hierarchy, learn_strength, posterior_mean
@@ -353,7 +353,7 @@ class ReliabilityEstimator(BaseEstimator):
             self.pooled_confusion_,
         )
         for o in np.flatnonzero(~np.isnan(table.outlet_priors)):
-            centre[o] = tilted_confusion(centre[o], clamp_typed_prior(table.outlet_priors[o]))
+            centre[o] = typed_prior_centre(centre[o], table.outlet_priors[o])
         confusion = np.where((fitted >= 0)[:, None, None], self.confusion_[fitted], centre)
         presence = np.where(fitted >= 0, self.outlet_presence_[fitted], 0.0)
         return stance_log_lr(confusion) + presence[:, None]

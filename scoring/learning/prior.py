@@ -4,7 +4,8 @@ Every level is a stance confusion (:mod:`scoring.confusion`). The pooled confusi
 Dirichlet(1, 1, 1) prior per truth row. A kind's confusion is the posterior mean of its
 outlets' pooled counts under a Dirichlet centred on the pooled confusion; an outlet's is the
 posterior mean of its own counts under a Dirichlet centred on its kind's (the pooled one when
-its kind is unknown), tilted by its editor-typed prior when it has one. So an outlet with no
+its kind is unknown), tilted up to its editor-typed prior when that is more reliable
+(:func:`scoring.confusion.typed_prior_centre`). So an outlet with no
 record, no typed prior and no kind has exactly the pooled confusion.
 
 The strength of each level's Dirichlet (pseudo-reports per truth row) is learned: the value
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from scoring.confusion import clamp_typed_prior, tilted_confusion
+from scoring.confusion import typed_prior_centre
 
 STRENGTH_GRID = np.geomspace(0.25, 1000.0, 49)
 DEFAULT_STRENGTH = 10.0
@@ -107,8 +108,7 @@ def fit_hierarchy(
         kind_seen[:, None, None], posterior_mean(kind_counts, parent, kind_strength), pooled
     )
     centres = np.where(known[:, None, None], kinds[np.maximum(outlet_kinds, 0)], pooled)
-    typed = ~np.isnan(outlet_priors)
-    for o in np.flatnonzero(typed):
-        centres[o] = tilted_confusion(centres[o], clamp_typed_prior(outlet_priors[o]))
+    for o in np.flatnonzero(~np.isnan(outlet_priors)):
+        centres[o] = typed_prior_centre(centres[o], outlet_priors[o])
     outlet_strength = learn_strength(outlet_counts, centres) if strength is None else strength
     return Hierarchy(pooled, kinds, kind_seen, centres, kind_strength, float(outlet_strength))

@@ -7,7 +7,7 @@ same rule the engine applies claim by claim.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,9 +20,16 @@ NO_KIND = -1
 """Outlet kind code of an outlet whose kind is not known: its parent is the pooled confusion."""
 
 
-def record_key(record: InterchangeRecord, number: int) -> str:
-    """A report's key: its ``report_key``, else one made from its claim and position."""
-    return record.report_key or f"{record.claim_key}#{number}"
+def record_keys(records: Sequence[InterchangeRecord]) -> list[str]:
+    """Each report's key: its ``report_key``, else ``"<claim_key>#<n>"``, ``n`` its position
+    among its claim's records from 1 (the keys :func:`scoring.interchange.records_evidence`
+    gives the engine, so ties between equally strong reports break the same way)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for record in records:
+        seen[record.claim_key] = seen.get(record.claim_key, 0) + 1
+        keys.append(record.report_key or f"{record.claim_key}#{seen[record.claim_key]}")
+    return keys
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +108,7 @@ class ReportTable:
             outlet_index.setdefault(record.outlet, len(outlet_index))
         stance_code = {name: code for code, name in enumerate(STANCES)}
         attribution_code = {name: code for code, name in enumerate(ATTRIBUTIONS)}
-        keys = [record_key(r, i) for i, r in enumerate(records)]
+        keys = record_keys(records)
         cluster, echo = cluster_table(
             [r.claim_key for r in records],
             keys,
