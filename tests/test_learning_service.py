@@ -73,6 +73,45 @@ def test_fit_stores_activates_and_rescores_open_claims(cli_runner, database_url,
         assert f"model {version.version} activated" in causes
 
 
+def test_fit_stores_what_the_evaluated_fit_and_the_one_scorer_give(
+    cli_runner, database_url, synthetic_file
+):
+    """One scorer: each score ``srs fit`` stores is score_claim with the parameters of
+    fit_scoring_model (what ``srs evaluate`` evaluates) on the same records, kinds, priors."""
+    from models import Claim, ModelVersion, Outlet
+    from models.database import UnitOfWork, make_engine, make_session_factory
+    from scoring.deployment import fit_scoring_model
+    from scoring.engine import score_claim
+    from scoring.interchange import records_evidence
+    from service.operations.importing import export_records
+
+    args = ["--database-url", database_url]
+    assert cli_runner.invoke(main, [*args, "import", str(synthetic_file)]).exit_code == 0
+    assert cli_runner.invoke(main, [*args, "fit"]).exit_code == 0
+    with UnitOfWork(make_session_factory(make_engine(database_url))) as uow:
+        session = uow.session
+        (version,) = session.scalars(select(ModelVersion)).all()
+        records = list(export_records(session))
+        kinds = {name: kind for name, kind in session.execute(select(Outlet.name, Outlet.kind))}
+        priors = {
+            name: prior
+            for name, prior in session.execute(select(Outlet.name, Outlet.prior_reliability))
+        }
+        params = fit_scoring_model(
+            records, outlet_kinds=kinds, outlet_priors=priors, version=version.version
+        )
+        assert params.claim_layer.intercept is not None
+        evidence = records_evidence(records, kinds, priors)
+        open_claims = session.scalars(select(Claim).where(Claim.status == "open")).all()
+        assert len(open_claims) > 50
+        for claim in open_claims:
+            expected = score_claim(evidence[claim.key], params)
+            assert claim.model_version == version.version
+            assert claim.confidence == pytest.approx(expected.confidence, abs=1e-12)
+            assert claim.confidence_lower == pytest.approx(expected.lower, abs=1e-12)
+            assert claim.confidence_upper == pytest.approx(expected.upper, abs=1e-12)
+
+
 def test_fit_without_verdicts_refuses_and_keeps_the_prior_model(cli_runner, database_url):
     args = ["--database-url", database_url]
     assert cli_runner.invoke(main, [*args, "seed"]).exit_code == 0
