@@ -11,6 +11,7 @@ the version named as the cause in their history.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Claim, ModelVersion, Outlet
 from models.database import UnitOfWork
+from scoring.attribution import default_parameters
 from scoring.deployment import fit_scoring_model
 from service.delivery.outbox import emit_model_activated
 from service.newsroom.model_store import active_parameters, parameters_to_json
@@ -26,10 +28,68 @@ from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.operations.importing import export_records
 
 RESCORE_BATCH = 500
+PRIOR_VERSION = default_parameters().version
 
 
 class NotEnoughHistory(ValueError):
     """Too few resolved claims to learn from."""
+
+
+@dataclass(frozen=True)
+class RolloutRule:
+    """How much history a fitted version needs before it may be activated without force.
+
+    Thirty resolved claims with ten of each verdict: below that the learned layer and
+    discounts rest on a handful of verdicts (issue 13 saw a fit on four verdicts make every
+    open claim "unlikely"). ``srs fit --force`` and ``POST /models?force=true`` override.
+    """
+
+    min_resolved: int = 30
+    min_each_verdict: int = 10
+
+
+class UnsafeRollout(ValueError):
+    """A fitted version was stored but not activated (see :class:`RolloutRule`)."""
+
+    def __init__(self, message: str, version: str):
+        super().__init__(message)
+        self.version = version
+
+
+def rollout_refusal(stored: ModelVersion, rule: RolloutRule | None = None) -> str | None:
+    """Why ``stored`` may not be activated without force, or ``None`` when it may."""
+    rule = rule or RolloutRule()
+    summary = stored.training_summary or {}
+    resolved, true = summary.get("resolved_claims", 0), summary.get("resolved_true", 0)
+    false = resolved - true
+    if resolved >= rule.min_resolved and min(true, false) >= rule.min_each_verdict:
+        return None
+    return (
+        f"model {stored.version} was fitted on {resolved} resolved claims ({true} true, "
+        f"{false} false) and is stored but not activated: activating needs at least "
+        f"{rule.min_resolved} resolved claims with {rule.min_each_verdict} of each verdict "
+        "(force it to override)"
+    )
+
+
+def activate_fitted(
+    session: Session,
+    stored: ModelVersion,
+    *,
+    force: bool = False,
+    rule: RolloutRule = RolloutRule(),
+) -> ModelVersion:
+    """Activate a freshly fitted version unless its history is too thin (and not forced).
+
+    Raises
+    ------
+    UnsafeRollout
+        The version stays stored, inactive; the active model is unchanged.
+    """
+    refusal = rollout_refusal(stored, rule or RolloutRule())
+    if refusal is not None and not force:
+        raise UnsafeRollout(refusal, stored.version)
+    return activate(session, stored.version)
 
 
 def fit_model_version(session: Session, *, min_resolved: int = 2) -> ModelVersion:
@@ -84,8 +144,22 @@ def fit_model_version(session: Session, *, min_resolved: int = 2) -> ModelVersio
 
 
 def activate(session: Session, version: str) -> ModelVersion:
-    """Make ``version`` the active model (one transaction: never none active)."""
+    """Make ``version`` the active model (one transaction: never none active).
+
+    The documented priors (``prior-1``) can always be activated again, stored or not: a
+    way back from any fit.
+    """
     target = session.scalars(select(ModelVersion).where(ModelVersion.version == version)).first()
+    if target is None and version == PRIOR_VERSION:
+        target = ModelVersion(
+            version=PRIOR_VERSION,
+            active=False,
+            parameters=parameters_to_json(default_parameters()),
+            training_summary=None,
+            metrics={"calibration": "none: the documented priors"},
+        )
+        session.add(target)
+        session.flush()
     if target is None:
         raise LookupError(f"no model version {version!r}")
     previous = session.scalars(
