@@ -239,8 +239,8 @@ def _layer_log_odds(evidence: ClaimEvidence, layer: ClaimLayer, exponent: float)
 
 
 def _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed):
-    """(reports so far, final − current log-odds, verdict) of resolved claims' prefixes,
-    read with each claim's cross-fitted parameters."""
+    """(votes counted so far, final − current log-odds, verdict) of resolved claims'
+    prefixes, read with each claim's cross-fitted parameters."""
     rng = np.random.default_rng(seed)
     chosen = np.arange(len(resolved))
     if len(chosen) > SETTLING_CLAIMS:
@@ -250,13 +250,13 @@ def _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed)
         key = table.claim_keys[resolved[i]]
         reports = time_order(claims[key])
         verdict = bool(table.verdicts[resolved[i]])
-        trajectory = [
-            _layer_log_odds(claim_evidence(reports[:k], fold_params[i]), layer, exponent)
-            for k in range(len(reports) + 1)
-        ]
+        evidence = [claim_evidence(reports[:k], fold_params[i]) for k in range(len(reports) + 1)]
+        trajectory = [_layer_log_odds(e, layer, exponent) for e in evidence]
         # k = n is left out: there the claim has settled, and the interval is about where a
         # claim still moving will land (scoring.coverage checks k = 1 … n − 1 likewise).
+        # Moves are binned by the votes counted so far, as the engine bins them.
         moves.extend(
-            (k, trajectory[-1] - value, verdict) for k, value in enumerate(trajectory[:-1])
+            (len(e.items), trajectory[-1] - value, verdict)
+            for e, value in zip(evidence[:-1], trajectory[:-1], strict=True)
         )
     return moves

@@ -574,7 +574,8 @@ def score_claim(
         contributions.append(_calibration_contribution(raw, log_odds, params.calibration.method))
     contributions.sort(key=lambda c: (-abs(c.log_odds), min(c.members, default="~"), c.reason))
     confidence = _sigmoid(log_odds)
-    low, high = settled_range(log_odds, len(weighed), params.settling)
+    # Evidence so far is what counted: echoes and weightless coverage do not narrow it.
+    low, high = settled_range(log_odds, len(items), params.settling)
     return ClaimScore(
         confidence=confidence,
         lower=min(_sigmoid(low), confidence),

@@ -93,7 +93,8 @@ class ClaimLayer:
 
 SETTLING_LEVELS: tuple[float, ...] = tuple(i / 40 for i in range(41))
 SETTLING_BINS: tuple[int, ...] = (0, 1, 2, 3, 5, 9, 17)
-"""Lower edges of the bins of "reports so far" the settling model keeps apart."""
+"""Lower edges of the bins of "votes counted so far" (counted reports with weight: echoes
+and weightless coverage excluded) the settling model keeps apart."""
 
 
 def _normal_quantiles(mean: float, sd: float) -> tuple[float, ...]:
@@ -113,9 +114,9 @@ def _default_settling_table(direction: float) -> tuple[tuple[float, ...], ...]:
 
 @dataclass(frozen=True)
 class SettlingModel:
-    """Where a claim's log-odds will land once its story has settled, given reports so far.
+    """Where a claim's log-odds will land once its story has settled, given the evidence so far.
 
-    For claims with ``n`` reports so far (binned by :data:`SETTLING_BINS`), the quantiles
+    For claims with ``n`` votes counted so far (binned by :data:`SETTLING_BINS`), the quantiles
     (at :data:`SETTLING_LEVELS`) of the final log-odds minus the current one, separately
     for claims that turned out true and false. The engine mixes the two with its own
     confidence as the weight and reads the 5 % and 95 % points: the 90 % interval.

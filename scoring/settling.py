@@ -1,12 +1,12 @@
 """The 90 % interval: where a claim's confidence will land once its story has settled.
 
-Definition (issue 13, item 7): given the reports so far, the interval holds the confidence
+Definition (issue 13, item 7): given the votes counted so far, the interval holds the confidence
 the model will give the claim once every report about it is in, with probability 0.9. It is
 the 5 % and 95 % points of a mixture: with the current confidence ``p`` as weight, the
-claim is true and its log-odds will move as those of true claims with as many reports so far
+claim is true and its log-odds will move as those of true claims with as many votes counted so far
 moved from then to the end; with weight ``1 − p`` as false claims' did
 (:class:`scoring.evidence.SettlingModel`, learned from resolved claims' time-ordered reports
-by :func:`fit_settling`). More reports so far leave less to come, so the interval narrows;
+by :func:`fit_settling`). More votes counted so far leave less to come, so the interval narrows;
 a claim whose evidence points one way has a one-sided future. The interval has a minimum
 half-width (:data:`MIN_HALF_WIDTH` in log-odds) and so never has zero width while the
 evidence is finite.
@@ -34,8 +34,8 @@ _TAIL = 0.05
 _LIMIT = 30.0
 
 
-def _bin(settling: SettlingModel, n_reports: int) -> int:
-    return max(bisect.bisect_right(settling.bins, n_reports) - 1, 0)
+def _bin(settling: SettlingModel, n_votes: int) -> int:
+    return max(bisect.bisect_right(settling.bins, n_votes) - 1, 0)
 
 
 def _cdf(x: float, quantiles: Sequence[float], levels: Sequence[float]) -> float:
@@ -46,9 +46,9 @@ def _cdf(x: float, quantiles: Sequence[float], levels: Sequence[float]) -> float
     return float(np.interp(x, quantiles, levels))
 
 
-def settled_range(log_odds: float, n_reports: int, settling: SettlingModel) -> tuple[float, float]:
+def settled_range(log_odds: float, n_votes: int, settling: SettlingModel) -> tuple[float, float]:
     """The 90 % range of the settled log-odds, given the current log-odds and report count."""
-    b = _bin(settling, n_reports)
+    b = _bin(settling, n_votes)
     p = 1.0 / (1.0 + math.exp(-max(min(log_odds, _LIMIT), -_LIMIT)))
     true, false, levels = settling.true[b], settling.false[b], settling.levels
 
@@ -80,20 +80,20 @@ def fit_settling(
     Parameters
     ----------
     moves : iterable of (int, float, bool)
-        ``(reports so far, final log-odds − log-odds then, verdict)`` of resolved claims'
+        ``(votes counted so far, final log-odds − log-odds then, verdict)`` of resolved claims'
         time-ordered prefixes.
 
     Returns
     -------
     SettlingModel
-        Quantiles of the moves per bin of reports so far and per verdict; a bin with fewer
+        Quantiles of the moves per bin of votes counted so far and per verdict; a bin with fewer
         than :data:`MIN_BIN_CLAIMS` moves of a verdict borrows the previous bin's quantiles
         (the default model's for the first).
     """
     default = SettlingModel(bins=tuple(bins))
     by_cell: dict[tuple[int, bool], list[float]] = {}
-    for n_reports, move, verdict in moves:
-        b = max(bisect.bisect_right(bins, n_reports) - 1, 0)
+    for n_votes, move, verdict in moves:
+        b = max(bisect.bisect_right(bins, n_votes) - 1, 0)
         by_cell.setdefault((b, bool(verdict)), []).append(float(move))
     tables: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
     for verdict in (True, False):
