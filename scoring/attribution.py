@@ -164,6 +164,14 @@ DEFAULT_OUTLET_RELIABILITY: float = OUTLET_KIND_PRIORS[DEFAULT_OUTLET_KIND].reli
 """Used when neither the outlet nor its kind is known: an independent outlet's prior."""
 
 
+PRIOR_AGGREGATION_EXPONENT: float = 0.5
+"""Diminishing returns of the documented priors: the k-th independent cluster of a stance
+weighs ``k ** -0.5``, so n equal supports add up like ``√n`` of one. Chosen, before any
+data, as the midpoint between counting every cluster fully (0) and counting only the
+strongest (∞): outlets that the provenance rules cannot join still often follow each other.
+A fit learns its own exponent."""
+
+
 def reliability_letter(reliability: float | None) -> str:
     """The Admiralty source-reliability letter of an outlet reliability.
 
@@ -199,7 +207,10 @@ def default_parameters(version: str = "prior-1") -> ModelParameters:
     -------
     ModelParameters
         Base rate 0.5, interested-party discount 0.3, attribution credibility and outlet-kind
-        reliability from this module's tables, identity calibration.
+        reliability from this module's tables (reports weigh the noisy channel
+        ``±logit(r·c + (1 − r)(1 − c))``, neutral coverage nothing), diminishing returns
+        :data:`PRIOR_AGGREGATION_EXPONENT`, the identity claim layer, the default settling
+        model and identity calibration.
     """
     return ModelParameters(
         version=version,
@@ -207,4 +218,5 @@ def default_parameters(version: str = "prior-1") -> ModelParameters:
         interested_party_discount=0.3,
         attribution_credibility={k: v.credibility for k, v in ATTRIBUTION_PRIORS.items()},
         kind_reliability={k: v.reliability for k, v in OUTLET_KIND_PRIORS.items()},
+        aggregation_exponent=PRIOR_AGGREGATION_EXPONENT,
     )

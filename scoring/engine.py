@@ -1,49 +1,46 @@
 """Score a claim from its reports: confidence, interval, label, grade and explanation.
 
-The model, step by step (numbers are the defaults of :mod:`scoring.attribution`):
+The model, step by step:
 
-1. **Strength of one report.** The outlet's reliability ``r`` (learned value for the outlet,
-   else the outlet's prior from the outlet table, else its kind's, else
-   :data:`~scoring.attribution.DEFAULT_OUTLET_RELIABILITY`) and the attribution's
-   credibility ``c`` are combined as a noisy channel: the report is right when the outlet
-   relays faithfully a source that is right, or garbles a source that is wrong,
-   ``p = r·c + (1 − r)·(1 − c)``. ``p`` is 0.5 whenever either is uninformative (an
-   aggregator at 0.5 adds nothing, nor does a bare relay), and an outlet worse than chance
-   (``r < 0.5``) turns its report into evidence against what it says. Both are clamped to
-   [0.01, 0.99] so weights stay finite. The report's log-likelihood ratio is
-   ``± logit(p)``: + for supports, − for denies, 0 for neutral coverage.
-2. **Interested party.** A report flagged ``interested_party`` has its log-likelihood ratio
-   multiplied by ``params.interested_party_discount`` (0.3 by default): a party denying a
-   claim about itself has reasons to deny it whatever the truth, so its word says little
-   about which world we are in. The same holds for a party promoting a claim that serves it.
-3. **Independence.** Reports are grouped into provenance clusters
-   (:func:`scoring.provenance.provenance_clusters`). Within a cluster, a report that cites a
-   report of the cluster is an *echo* and adds nothing, unless it takes the opposite stance:
-   a report citing another in order to deny it is a rebuttal with its own evidence, not an
-   echo. Of the remaining reports on each side (supports, denies) only the strongest counts;
-   two outlets quoting the same source are one piece of evidence, worth its best telling.
-   The cluster's contribution is the sum of its counted support and counted denial.
-4. **Combination.** ``log_odds = logit(base_rate) + Σ cluster contributions``. When that
-   would pass ±12 every contribution is scaled by the same factor so the sum lands on ±12:
-   the explanation still adds up and confidence stays strictly inside (0, 1).
-5. **Calibration.** A fitted calibration (isotonic or Platt, see
-   :class:`~scoring.evidence.Calibration`) maps the raw confidence to the calibrated one;
-   the difference in log-odds is one more explanation entry, "calibration on resolved
-   claims", so ``prior_log_odds + Σ contributions == log_odds`` always holds.
-6. **Interval (90 %).** ``log_odds ± 1.645·sd`` mapped through the sigmoid, with
-   ``sd² = 1.2² / (1 + m) + k²`` and ``sd ≥ 0.25``. ``m`` is the evidence mass: each counted
-   report's |log-odds| weighted by how well its outlet's reliability is known, a Beta
-   pseudo-count ``n`` turned into ``n / (n + 10)`` (learned outlet 30, outlet-table prior 10,
-   kind or default prior 5). ``k`` is the conflict: the smaller of the total support and
-   total denial, since when independent evidence disagrees by that much one side is wrong in
-   a way the model cannot see. No evidence gives a wide interval around the base rate
-   (about 12–88 % at 0.5); agreeing evidence raises ``m`` and moves ``log_odds`` away from
-   even, and both narrow the interval; conflict widens it. We use this rather than the
-   delta-method variance of each weight because that variance *grows* with every report
-   whose outlet is uncertain, so agreeing evidence would widen the interval.
-7. **Resolved claims.** With ``verdict`` given the score is still the model's own estimate
-   (so that resolved claims can calibrate the model); the verdict is recorded in
-   :attr:`ClaimScore.verdict` and the service shows the verdict for resolved claims.
+1. **Strength of one report** (:func:`weigh_report`): a signed log-likelihood ratio.
+
+   *Learned parameters* (``params.learned_stances``, a fit by
+   :func:`scoring.deployment.fit_scoring_model`): the outlet's learned per-stance ratio
+   ``log P(stance | true) − log P(stance | false)`` when it has a record; otherwise its
+   kind's confusion, else the pooled one, tilted up to the outlet's typed prior when that is
+   more reliable (:func:`scoring.confusion.typed_prior_centre`; typed priors are clamped to
+   [0.5, 0.99] and never lower the parent, so they never invert an outlet). A support's or
+   denial's ratio is shifted by the attribution's learned log-odds shift (+ for a support,
+   − for a denial); neutral coverage carries the learned neutral ratio, which may be
+   non-zero, and a denial can weigh more than a support.
+
+   *Documented priors* (``prior-1``, and versions stored before model v2): the noisy
+   channel ``p = r·c + (1 − r)·(1 − c)`` of outlet reliability ``r`` (a learned value, else
+   the typed prior clamped to [0.5, 0.99], else the kind's, else
+   :data:`~scoring.attribution.DEFAULT_OUTLET_RELIABILITY`) and attribution credibility
+   ``c``; a support carries ``+logit(p)``, a denial ``−logit(p)``, neutral coverage 0.
+
+   Either way a report flagged ``interested_party`` is multiplied by
+   ``params.interested_party_discount`` (0.3 by default, learned by a fit): a party denying
+   a claim about itself has reasons to deny it whatever the truth.
+2. **Independence** (:mod:`scoring.provenance`). Reports are grouped into provenance
+   clusters. A report that cites a report of the same stance is an *echo* and adds nothing.
+   Of the remaining reports of each stance in a cluster only the strongest counts: two
+   outlets quoting the same source are one piece of evidence, worth its best telling.
+3. **Diminishing returns** (:mod:`scoring.aggregation`). Within each stance the counted
+   clusters, largest |log-LR| first, are weighted ``k ** -γ`` (``params.aggregation_exponent``).
+4. **Claim layer** (:class:`~scoring.evidence.ClaimLayer`). ``log_odds = intercept +
+   Σ_s a_s·E_s + Σ_f b_f·f``: ``E_s`` the tempered sums per stance, ``f`` the count features.
+   The explanation adds up exactly: each cluster contributes ``a_s · weight · log-LR`` of its
+   counted reports; the count terms are one more entry, "aggregation adjustment"; the
+   intercept is ``prior_log_odds``, the base rate. When the log-odds would pass ±12 every
+   contribution is scaled by the same factor so the sum lands on ±12.
+5. **Calibration** (stored versions before model v2 only; the claim layer is the
+   calibrator now): a monotone map of the confidence, one more explanation entry.
+6. **Interval (90 %)**: where the confidence will land once the story has settled, given
+   the reports so far (:mod:`scoring.settling`); never of zero width.
+7. **Resolved claims.** With ``verdict`` given the score is still the model's own estimate;
+   the verdict is recorded in :attr:`ClaimScore.verdict`.
 
 Everything is deterministic and independent of the order of the reports.
 """
@@ -53,11 +50,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
+from scoring.aggregation import CountedEvidence, count_features, tempered_weights
 from scoring.attribution import ATTRIBUTION_PRIORS, DEFAULT_OUTLET_RELIABILITY, OUTLET_KIND_PRIORS
+from scoring.confusion import (
+    clamp_typed_prior,
+    confusion_reliability,
+    noisy_channel_log_lr,
+    stance_log_lr,
+    typed_prior_centre,
+)
 from scoring.evidence import (
     Calibration,
     ClaimScore,
@@ -66,22 +70,18 @@ from scoring.evidence import (
     ReportEvidence,
 )
 from scoring.labels import admiralty_grade, verbal_label
-from scoring.provenance import normalize_source, provenance_clusters
+from scoring.provenance import cited_key, echo_keys, normalize_source, provenance_clusters
+from scoring.settling import settled_range
+from scoring.vocabulary import STANCES
 
 MAX_LOG_ODDS = 12.0
 PROBABILITY_BOUNDS = (0.01, 0.99)
-Z_90 = 1.6448536269514722
-SD_THIN = 1.2
-SD_FLOOR = 0.25
-PSEUDO_COUNTS: Mapping[str, float] = MappingProxyType(
-    {"learned": 30.0, "outlet prior": 10.0, "outlet kind": 5.0, "default": 5.0}
-)
-_TRACK_RECORD_HALF = 10.0
-_INTERVAL_LOG_ODDS = 30.0  # keeps interval ends strictly inside (0, 1) in floating point
+NOISY_BAND = 0.05
+"""An outlet whose reliability is within this of 0.5 is called "noisy" in explanations."""
 _NO_WEIGHT = 1e-12
 
 _STANCE_SIGN = {"supports": 1, "denies": -1, "neutral": 0}
-_OPPOSITE = {"supports": "denies", "denies": "supports"}
+_STANCE_INDEX = {name: i for i, name in enumerate(STANCES)}
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,19 @@ class WeighedReport:
     ----------
     report : ReportEvidence
     reliability : float
-        Outlet reliability used, clamped to :data:`PROBABILITY_BOUNDS`.
+        One-coin reliability of the outlet as used (for grades and wording).
     reliability_basis : str
         Where it came from: ``"learned"``, ``"outlet prior"``, ``"outlet kind"``,
-        ``"default"``.
+        ``"pooled"`` or ``"default"``.
     credibility : float
-        Attribution credibility used, clamped likewise.
+        Attribution credibility (for the grade's digit; it weighs the report only under the
+        documented priors).
     log_odds : float
-        Signed log-likelihood ratio after the interested-party discount.
+        Signed log-likelihood ratio after the attribution shift and the interested-party
+        multiplier.
+    reliably_wrong : bool
+        The outlet's learned record says, beyond its credible interval, that it is wrong
+        more often than right.
     """
 
     report: ReportEvidence
@@ -107,16 +112,11 @@ class WeighedReport:
     reliability_basis: str
     credibility: float
     log_odds: float
+    reliably_wrong: bool = False
 
     @property
     def key(self) -> str:
         return self.report.key
-
-    @property
-    def track_record(self) -> float:
-        """How well the outlet's reliability is known, in (0, 1)."""
-        count = PSEUDO_COUNTS[self.reliability_basis]
-        return count / (count + _TRACK_RECORD_HALF)
 
 
 def _clamp(value: float, bounds: tuple[float, float] = PROBABILITY_BOUNDS) -> float:
@@ -135,25 +135,17 @@ def _sigmoid(x: float) -> float:
 
 
 def outlet_reliability(report: ReportEvidence, params: ModelParameters) -> tuple[float, str]:
-    """The reliability used for a report's outlet, and where it came from.
+    """The noisy channel's reliability for a report's outlet, and where it came from.
 
-    Parameters
-    ----------
-    report : ReportEvidence
-    params : ModelParameters
-
-    Returns
-    -------
-    tuple of (float, str)
-        The reliability (unclamped) and its basis: ``"learned"`` from
-        ``params.outlet_reliability``, ``"outlet prior"`` from the report, ``"outlet kind"``
-        from ``params.kind_reliability`` or the kind table, or ``"default"``.
+    ``"learned"`` from ``params.outlet_reliability``; ``"outlet prior"``, the typed prior
+    clamped to [0.5, 0.99]; ``"outlet kind"`` from ``params.kind_reliability`` or the kind
+    table; or ``"default"``.
     """
     learned = params.outlet_reliability.get(report.outlet)
     if learned is not None:
         return float(learned), "learned"
     if report.outlet_reliability is not None:
-        return float(report.outlet_reliability), "outlet prior"
+        return clamp_typed_prior(report.outlet_reliability), "outlet prior"
     kind = report.outlet_kind
     if kind in params.kind_reliability:
         return float(params.kind_reliability[kind]), "outlet kind"
@@ -178,8 +170,38 @@ def attribution_credibility(attribution: str, params: ModelParameters) -> float:
     raise ValueError(f"unknown attribution {attribution!r}")
 
 
+def learned_stance_log_lr(
+    report: ReportEvidence, params: ModelParameters
+) -> tuple[np.ndarray, float, str]:
+    """Per-stance log-LRs of a report's outlet under learned parameters, before the
+    attribution shift: ``(log-LRs, one-coin reliability, basis)``."""
+    learned = params.outlet_log_lr.get(report.outlet)
+    if learned is not None:
+        reliability = params.outlet_reliability.get(report.outlet)
+        ratios = np.asarray(learned, dtype=float)
+        if reliability is None:
+            reliability = float(1 / (1 + math.exp(-0.5 * (ratios[0] - ratios[1]))))
+        return ratios, float(reliability), "learned"
+    parent = params.kind_confusion.get(report.outlet_kind) if report.outlet_kind else None
+    basis = "outlet kind" if parent is not None else "pooled"
+    parent = np.asarray(parent if parent is not None else params.pooled_confusion)
+    confusion = typed_prior_centre(parent, report.outlet_reliability)
+    if confusion is not parent:
+        basis = "outlet prior"
+    return stance_log_lr(confusion), float(confusion_reliability(confusion)), basis
+
+
+def _reliably_wrong(report: ReportEvidence, params: ModelParameters, basis: str) -> bool:
+    if basis != "learned":
+        return False
+    interval = params.outlet_reliability_interval.get(report.outlet)
+    if interval is not None:
+        return interval[1] < 0.5
+    return params.outlet_reliability.get(report.outlet, 0.5) < 0.5
+
+
 def weigh_report(report: ReportEvidence, params: ModelParameters) -> WeighedReport:
-    """The evidence strength of one report, taken alone (see the module docstring, 1–2).
+    """The evidence strength of one report, taken alone (module docstring, step 1).
 
     Raises
     ------
@@ -188,70 +210,49 @@ def weigh_report(report: ReportEvidence, params: ModelParameters) -> WeighedRepo
     """
     if report.stance not in _STANCE_SIGN:
         raise ValueError(f"unknown stance {report.stance!r} of report {report.key!r}")
-    reliability, basis = outlet_reliability(report, params)
-    r = _clamp(reliability)
-    c = _clamp(attribution_credibility(report.attribution, params))
-    p = r * c + (1.0 - r) * (1.0 - c)
-    log_odds = _STANCE_SIGN[report.stance] * _logit(p)
+    credibility = _clamp(attribution_credibility(report.attribution, params))
+    sign = _STANCE_SIGN[report.stance]
+    if params.learned_stances:
+        ratios, reliability, basis = learned_stance_log_lr(report, params)
+        shift = float(params.attribution_shift.get(report.attribution, 0.0))
+        log_odds = float(ratios[_STANCE_INDEX[report.stance]]) + sign * shift
+    else:
+        reliability, basis = outlet_reliability(report, params)
+        reliability = _clamp(reliability)
+        log_odds = float(
+            noisy_channel_log_lr(reliability, credibility)[_STANCE_INDEX[report.stance]]
+        )
     if report.interested_party:
         log_odds *= _clamp(params.interested_party_discount, (0.0, 1.0))
-    return WeighedReport(report, r, basis, c, log_odds)
-
-
-def _repeated_report(
-    report: ReportEvidence, cluster: Mapping[str, ReportEvidence]
-) -> ReportEvidence | None:
-    """The report of the cluster that ``report`` repeats, if it repeats one.
-
-    Citing a report of the opposite stance is a rebuttal, not a repetition.
-    """
-    target = cluster.get(report.cites) if report.cites is not None else None
-    if target is None or target.stance == _OPPOSITE.get(report.stance):
-        return None
-    return target
-
-
-def _is_echo(report: ReportEvidence, cluster: Mapping[str, ReportEvidence]) -> bool:
-    """Whether the report only repeats others of its cluster.
-
-    Members of a citation cycle repeat each other in a circle; none of them is an echo, so
-    the cycle still counts once instead of vanishing.
-    """
-    seen = {report.key}
-    target = _repeated_report(report, cluster)
-    if target is None:
-        return False
-    while target is not None and target.key not in seen:
-        seen.add(target.key)
-        target = _repeated_report(target, cluster)
-    return target is None or target.key != report.key
+    return WeighedReport(
+        report, reliability, basis, credibility, log_odds, _reliably_wrong(report, params, basis)
+    )
 
 
 @dataclass(frozen=True)
 class _Cluster:
-    """A provenance cluster: all members (by key) and the ones that count (strongest first)."""
+    """A provenance cluster: its members, its original (non-echo) reports by stance, and
+    the ones that count (the strongest original of each stance with any weight)."""
 
     members: tuple[WeighedReport, ...]
+    originals: Mapping[str, tuple[WeighedReport, ...]]
     counted: tuple[WeighedReport, ...]
-
-    @property
-    def log_odds(self) -> float:
-        return math.fsum(member.log_odds for member in self.counted)
+    echoes: frozenset[str]
 
     @classmethod
     def of(cls, members: tuple[WeighedReport, ...]) -> _Cluster:
-        reports = {member.key: member.report for member in members}
+        echoes = echo_keys(member.report for member in members)
+        originals = {}
         counted = []
-        for stance in ("supports", "denies"):
-            originals = [
-                member
-                for member in members
-                if member.report.stance == stance and not _is_echo(member.report, reports)
-            ]
-            if originals:
-                counted.append(min(originals, key=lambda m: (-abs(m.log_odds), m.key)))
+        for stance in STANCES:
+            found = tuple(m for m in members if m.report.stance == stance and m.key not in echoes)
+            if found:
+                originals[stance] = found
+                strongest = min(found, key=lambda m: (-abs(m.log_odds), m.key))
+                if stance != "neutral" or abs(strongest.log_odds) >= _NO_WEIGHT:
+                    counted.append(strongest)
         counted.sort(key=lambda m: (-abs(m.log_odds), m.key))
-        return cls(members, tuple(counted))
+        return cls(members, originals, tuple(counted), echoes)
 
 
 def _possessive(outlet: str) -> str:
@@ -259,38 +260,58 @@ def _possessive(outlet: str) -> str:
 
 
 def _noun(stance: str) -> str:
-    return "denial" if stance == "denies" else "support"
+    return {"denies": "denial", "supports": "support"}.get(stance, "neutral coverage")
 
 
-def _describe_counted(member: WeighedReport, discount: float) -> str:
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _describe_counted(member: WeighedReport, discount: float, rank: int, weight: float) -> str:
     """Why a counted report weighs what it does, e.g. "Kan, anonymous source (C3): supports"."""
     report = member.report
     prior = ATTRIBUTION_PRIORS.get(report.attribution)
     phrase = prior.phrase if prior else report.attribution.replace("_", " ")
     grade = admiralty_grade(member.reliability, member.credibility)
     parts = [f"{report.outlet}, {phrase} ({grade}): {report.stance}"]
-    if abs(member.log_odds) < _NO_WEIGHT:
+    sign = _STANCE_SIGN[report.stance]
+    noun = _noun(report.stance)
+    if sign and not member.reliably_wrong and abs(member.reliability - 0.5) < NOISY_BAND:
+        parts.append(f"{report.outlet} is noisy: its {noun} carries little weight")
+    elif abs(member.log_odds) < _NO_WEIGHT:
         parts.append("no weight of its own")
-    elif member.reliability < 0.5:
-        parts.append(
-            f"{_possessive(report.outlet)} record is worse than chance: its {_noun(report.stance)} "
-            "counts the other way"
-        )
+    elif sign and member.log_odds * sign < 0:
+        if member.reliably_wrong:
+            parts.append(
+                f"{_possessive(report.outlet)} record shows it reliably wrong: its {noun} "
+                "counts the other way"
+            )
+        else:
+            parts.append(
+                f"on the record, such a {noun} has more often come with claims that turned "
+                "out the other way"
+            )
+    elif not sign:
+        leaning = "true" if member.log_odds > 0 else "false"
+        parts.append(f"on the record, neutral coverage comes more often with {leaning} claims")
     if report.interested_party:
-        parts.append(f"{_noun(report.stance)} by an interested party: discounted ×{discount:g}")
+        parts.append(f"{noun} by an interested party: discounted ×{discount:g}")
+    if weight < 1.0:
+        parts.append(f"{_ordinal(rank)} independent {noun} of the claim: weighted ×{weight:.2g}")
     return "; ".join(parts)
 
 
 def _describe_uncounted(member: WeighedReport, cluster: _Cluster) -> str:
     """Why a report of the cluster adds nothing."""
     report = member.report
-    if report.stance == "neutral":
-        return f"{report.outlet}: neutral coverage, no weight"
     reports = {m.key: m.report for m in cluster.members}
-    repeated = _repeated_report(report, reports)
-    if repeated is not None and _is_echo(report, reports):
+    if member.key in cluster.echoes:
+        repeated = reports[cited_key(report)]
         return f"{report.outlet} repeats {_possessive(repeated.outlet)} report: not independent"
-    counted = next(m.report for m in cluster.counted if m.report.stance == report.stance)
+    counted = next((m.report for m in cluster.counted if m.report.stance == report.stance), None)
+    if counted is None:
+        return f"{report.outlet}: neutral coverage, no weight"
     source = normalize_source(report.source)
     if source is not None and source == normalize_source(counted.source):
         return f"{report.outlet} quotes the same source as {counted.outlet}: not independent"
@@ -299,15 +320,19 @@ def _describe_uncounted(member: WeighedReport, cluster: _Cluster) -> str:
     )
 
 
-def _reason(cluster: _Cluster, scale: float, discount: float) -> str:
+def _reason(
+    cluster: _Cluster, scale: float, discount: float, ranks: Mapping[str, tuple[int, float]]
+) -> str:
     """The plain-language reason for a cluster's contribution."""
     counted_keys = {member.key for member in cluster.counted}
     uncounted = [member for member in cluster.members if member.key not in counted_keys]
-    parts = [_describe_counted(member, discount) for member in cluster.counted]
+    parts = [_describe_counted(m, discount, *ranks[m.key]) for m in cluster.counted]
     if not cluster.counted:
         parts.append("neutral coverage: no weight")
-        uncounted = [member for member in uncounted if member.report.stance != "neutral"]
-    elif len(cluster.counted) == 2:
+        uncounted = [
+            m for m in uncounted if m.key in cluster.echoes or m.report.stance != "neutral"
+        ]
+    elif {m.report.stance for m in cluster.counted} >= {"supports", "denies"}:
         parts.append("disputed within one provenance cluster: support and denial each count")
     parts.extend(_describe_uncounted(member, cluster) for member in uncounted)
     if scale < 1.0 and cluster.counted:
@@ -316,7 +341,12 @@ def _reason(cluster: _Cluster, scale: float, discount: float) -> str:
 
 
 def _contribution(
-    cluster: _Cluster, log_odds: float, total: float, scale: float, discount: float
+    cluster: _Cluster,
+    log_odds: float,
+    total: float,
+    scale: float,
+    discount: float,
+    ranks: Mapping[str, tuple[int, float]],
 ) -> ClusterContribution:
     counted_keys = [member.key for member in cluster.counted]
     order = list(cluster.counted) + [m for m in cluster.members if m.key not in counted_keys]
@@ -326,7 +356,7 @@ def _contribution(
         sign=_sign(log_odds),
         log_odds=log_odds,
         probability_points=_points(total, log_odds),
-        reason=_reason(cluster, scale, discount),
+        reason=_reason(cluster, scale, discount, ranks),
         counted_report=counted_keys[0] if counted_keys else None,
     )
 
@@ -391,17 +421,22 @@ def _calibrated(raw_log_odds: float, calibration: Calibration) -> tuple[float, f
 def _calibration_contribution(
     raw_log_odds: float, log_odds: float, method: str
 ) -> ClusterContribution:
-    share = log_odds - raw_log_odds
+    return _named_contribution(
+        log_odds - raw_log_odds,
+        log_odds,
+        f"calibration on resolved claims ({method}): raw "
+        f"{100 * _sigmoid(raw_log_odds):.0f}% becomes {100 * _sigmoid(log_odds):.0f}%",
+    )
+
+
+def _named_contribution(share: float, log_odds: float, reason: str) -> ClusterContribution:
     return ClusterContribution(
         members=(),
         outlets=(),
         sign=_sign(share),
         log_odds=share,
         probability_points=_points(log_odds, share),
-        reason=(
-            f"calibration on resolved claims ({method}): raw "
-            f"{100 * _sigmoid(raw_log_odds):.0f}% becomes {100 * _sigmoid(log_odds):.0f}%"
-        ),
+        reason=reason,
     )
 
 
@@ -411,19 +446,6 @@ def _clip_scale(prior_log_odds: float, evidence: float) -> float:
     if abs(raw) <= MAX_LOG_ODDS:
         return 1.0
     return (math.copysign(MAX_LOG_ODDS, raw) - prior_log_odds) / evidence
-
-
-def _interval(log_odds: float, clusters: Sequence[_Cluster], scale: float) -> tuple[float, float]:
-    """The 90 % interval around ``log_odds`` (see the module docstring, step 6)."""
-    counted = [member for cluster in clusters for member in cluster.counted]
-    mass = math.fsum(m.track_record * abs(m.log_odds) for m in counted)
-    support = scale * math.fsum(max(m.log_odds, 0.0) for m in counted)
-    denial = scale * math.fsum(max(-m.log_odds, 0.0) for m in counted)
-    conflict = min(support, denial)
-    sd = max(SD_FLOOR, math.sqrt(SD_THIN**2 / (1.0 + mass) + conflict**2))
-    low = max(log_odds - Z_90 * sd, -_INTERVAL_LOG_ODDS)
-    high = min(log_odds + Z_90 * sd, _INTERVAL_LOG_ODDS)
-    return _sigmoid(low), _sigmoid(high)
 
 
 def _claim_grade(
@@ -440,33 +462,72 @@ def _claim_grade(
     return admiralty_grade(reliability, confidence, corroborated)
 
 
+@dataclass(frozen=True)
+class ClaimEvidence:
+    """What the claim layer reads of a claim: counted votes and count features.
+
+    ``items`` has one entry per counted report (a cluster's strongest original of a stance);
+    ``counts`` are the layer's count features (:func:`scoring.aggregation.count_features`).
+    Independent of ``aggregation_exponent`` and of the layer, so a fit can try many.
+    """
+
+    items: tuple[CountedEvidence, ...]
+    counts: Mapping[str, float]
+
+
+def _assess(reports: Sequence[ReportEvidence], params: ModelParameters):
+    weighed = {report.key: weigh_report(report, params) for report in reports}
+    clusters = [
+        _Cluster.of(tuple(weighed[report.key] for report in members))
+        for members in provenance_clusters(reports)
+    ]
+    n_by_stance = [sum(1 for c in clusters if stance in c.originals) for stance in STANCES]
+    counts = count_features(*n_by_stance, n_reports=len(weighed))
+    return weighed, clusters, counts
+
+
+def claim_evidence(reports: Sequence[ReportEvidence], params: ModelParameters) -> ClaimEvidence:
+    """The counted votes and count features of a claim, as :func:`score_claim` sees them."""
+    _, clusters, counts = _assess(reports, params)
+    items = tuple(
+        CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key)
+        for cluster in clusters
+        for m in cluster.counted
+    )
+    return ClaimEvidence(items, counts)
+
+
+def _prior_log_odds(params: ModelParameters) -> float:
+    intercept = params.claim_layer.intercept
+    if intercept is None:
+        intercept = _logit(_clamp(params.base_rate))
+    return max(min(float(intercept), MAX_LOG_ODDS), -MAX_LOG_ODDS)
+
+
 def score_claim(
     reports: Sequence[ReportEvidence],
     params: ModelParameters,
     verdict: bool | None = None,
 ) -> ClaimScore:
-    """Score one claim from its reports.
+    """Score one claim from its reports: the one scorer, online, in evaluation and in fits.
 
     Parameters
     ----------
     reports : sequence of ReportEvidence
         The claim's reports in any order; keys must be unique.
     params : ModelParameters
-        The model version: base rate, discount, credibility and reliability tables,
-        calibration.
+        The model version (see :class:`~scoring.evidence.ModelParameters`).
     verdict : bool or None
         A fact-checker's verdict on a resolved claim. It is recorded in the score but does
-        not replace the model's estimate: ``confidence`` stays what the reports support, so
-        resolved claims can be used to calibrate the model. The service shows the verdict
-        for resolved claims.
+        not replace the model's estimate.
 
     Returns
     -------
     ClaimScore
         Confidence strictly inside (0, 1), its 90 % interval, ICD 203 label, Admiralty-style
-        grade (:mod:`scoring.labels`) and one contribution per provenance cluster (plus
-        calibration), ordered by |log-odds|, largest first; ``prior_log_odds +
-        Σ contributions == log_odds``.
+        grade (:mod:`scoring.labels`) and one contribution per provenance cluster (plus the
+        aggregation adjustment and calibration, when any), ordered by |log-odds|, largest
+        first; ``prior_log_odds + Σ contributions == log_odds``.
 
     Raises
     ------
@@ -483,30 +544,42 @@ def score_claim(
     >>> round(score.confidence, 3), score.label, score.contributions[0].reason
     (0.55, 'roughly even chance', 'Kan, anonymous source (C3): supports')
     """
-    weighed = {report.key: weigh_report(report, params) for report in reports}
-    clusters = [
-        _Cluster.of(tuple(weighed[report.key] for report in members))
-        for members in provenance_clusters(reports)
-    ]
-    prior = _logit(_clamp(params.base_rate))
-    scale = _clip_scale(prior, math.fsum(cluster.log_odds for cluster in clusters))
-    shares = [scale * cluster.log_odds for cluster in clusters]
-    raw = prior + math.fsum(shares)
-    log_odds, adjustment = _calibrated(raw, params.calibration)
+    weighed, clusters, counts = _assess(reports, params)
+    layer = params.claim_layer
+    counted = [(index, m) for index, cluster in enumerate(clusters) for m in cluster.counted]
+    items = [CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key) for _, m in counted]
+    weights = tempered_weights(items, params.aggregation_exponent)
+    ranks = _ranks(items, weights)
+    per_cluster: list[list[float]] = [[] for _ in clusters]
+    for (index, _), item, weight in zip(counted, items, weights, strict=True):
+        per_cluster[index].append(layer.evidence[item.stance] * weight * item.log_lr)
+    cluster_totals = [math.fsum(values) for values in per_cluster]
+    adjustment = math.fsum(layer.counts.get(name, 0.0) * value for name, value in counts.items())
+    prior = _prior_log_odds(params)
+    scale = _clip_scale(prior, math.fsum(cluster_totals) + adjustment)
+    shares = [scale * total for total in cluster_totals]
+    adjustment *= scale
+    raw = prior + math.fsum(shares) + adjustment
+    log_odds, calibration_shift = _calibrated(raw, params.calibration)
     discount = _clamp(params.interested_party_discount, (0.0, 1.0))
     contributions = [
-        _contribution(cluster, share, log_odds, scale, discount)
+        _contribution(cluster, share, log_odds, scale, discount, ranks)
         for cluster, share in zip(clusters, shares, strict=True)
     ]
-    if adjustment is not None:
+    if adjustment != 0.0:
+        contributions.append(
+            _named_contribution(adjustment, log_odds, _adjustment_reason(counts, layer, scale))
+        )
+    if calibration_shift is not None:
         contributions.append(_calibration_contribution(raw, log_odds, params.calibration.method))
-    contributions.sort(key=lambda c: (-abs(c.log_odds), min(c.members, default="")))
+    contributions.sort(key=lambda c: (-abs(c.log_odds), min(c.members, default="~"), c.reason))
     confidence = _sigmoid(log_odds)
-    lower, upper = _interval(log_odds, clusters, scale)
+    # Evidence so far is what counted: echoes and weightless coverage do not narrow it.
+    low, high = settled_range(log_odds, len(items), params.settling)
     return ClaimScore(
         confidence=confidence,
-        lower=min(lower, confidence),
-        upper=max(upper, confidence),
+        lower=min(_sigmoid(low), confidence),
+        upper=max(_sigmoid(high), confidence),
         log_odds=log_odds,
         prior_log_odds=prior,
         label=verbal_label(confidence),
@@ -517,6 +590,30 @@ def score_claim(
         model_version=params.version,
         verdict=verdict,
     )
+
+
+def _ranks(items: Sequence[CountedEvidence], weights: Sequence[float]):
+    """Each counted report's rank within its stance and its tempered weight, by key."""
+    ranks = {}
+    for stance in range(len(STANCES)):
+        order = sorted(
+            (i for i, item in enumerate(items) if item.stance == stance),
+            key=lambda i: -weights[i],
+        )
+        for rank, i in enumerate(order, start=1):
+            ranks[items[i].key] = (rank, weights[i])
+    return ranks
+
+
+def _adjustment_reason(counts: Mapping[str, float], layer, scale: float) -> str:
+    terms = [
+        (name, layer.counts.get(name, 0.0) * value * scale)
+        for name, value in counts.items()
+        if layer.counts.get(name, 0.0) * value
+    ]
+    terms.sort(key=lambda term: -abs(term[1]))
+    described = ", ".join(f"{name.replace('_', ' ')} {value:+.2f}" for name, value in terms)
+    return f"aggregation adjustment (how many independent reports, of which stance): {described}"
 
 
 def score_many(

@@ -6,7 +6,8 @@ ones without) and returns the :class:`~scoring.evidence.ModelParameters` the ser
 store, calibrator included; the ``model`` row is :func:`scoring.engine.score_claim` with
 those parameters on the held-out claims' reports (mapped by
 :func:`scoring.interchange.report_evidence`, the mapping the service uses). The variant
-``uncalibrated`` is the same scorer with the calibration left out.
+``uncalibrated`` is the same scorer with a stored calibration left out (model v2 has
+none: its claim layer is the calibrator, so the two rows agree).
 
 **Outlets as imported.** The format names outlets only. By default every outlet gets the
 kind and prior a fresh ``srs import`` gives it
@@ -57,14 +58,13 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 from scoring.baselines import BASELINES, Baseline, Fold
-from scoring.calibration import fit_calibration
 from scoring.coverage import IntervalCoverage, interval_coverage
 from scoring.evidence import Calibration, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord, outlets_as_imported, records_evidence
-from scoring.learning import ReliabilityEstimator, ReportTable
+from scoring.learning import ReportTable
 from scoring.stories import claim_stories
 
 INNER_FOLDS = 3
@@ -92,65 +92,22 @@ def fit_deployed_scorer(
 ) -> ModelParameters:
     """Fit the model as the service deploys it: the parameters ``score_claim`` scores with.
 
-    Today: :class:`ReliabilityEstimator` (with ``outlet_priors``, as ``srs fit`` passes the
-    outlet table's priors) fitted on all of ``train_records``, exported with
-    :meth:`~ReliabilityEstimator.to_model_parameters`, and a calibrator
-    (:func:`~scoring.calibration.fit_calibration`) fitted on cross-fitted engine scores of
-    the resolved training claims (:func:`cross_fitted_scores`), never on scores of claims
-    the exported fit has seen.
-
-    This is the one place where the evaluation fits a model: the deployable fit function
-    (``fit_scoring_model(records, outlet_kinds=…, outlet_priors=…, version=…, seed=…)``)
-    replaces this body when it lands.
+    :func:`scoring.deployment.fit_scoring_model`, the fit ``srs fit`` stores: the EM
+    estimator's per-stance ratios and a claim layer fitted on cross-fitted engine evidence
+    of the resolved training claims (never on scores of claims a fit has seen). The layer is
+    the calibrator, so ``calibrate`` changes nothing: there is no separate calibration step
+    to leave out, and the ``uncalibrated`` variant equals the model.
     """
-    records = list(train_records)
-    params = _fit_engine_parameters(records, outlet_kinds, outlet_priors, version)
-    if not calibrate:
-        return params
-    scores, verdicts = cross_fitted_scores(records, outlet_kinds, outlet_priors, seed)
-    return replace(params, calibration=fit_calibration(scores, verdicts))
+    from scoring.deployment import fit_scoring_model
 
-
-def _fit_engine_parameters(records, outlet_kinds, outlet_priors, version) -> ModelParameters:
-    table = ReportTable.from_records(records, outlet_kinds)
-    estimator = ReliabilityEstimator(outlet_priors=outlet_priors).fit(table)
-    return estimator.to_model_parameters(version)
-
-
-def cross_fitted_scores(
-    records: Sequence[InterchangeRecord],
-    outlet_kinds: Mapping[str, str] | None = None,
-    outlet_priors: Mapping[str, float] | None = None,
-    seed: int = 0,
-    folds: int = INNER_FOLDS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold engine scores of the resolved claims of ``records``, and their verdicts.
-
-    The resolved claims are split into ``folds`` folds stratified by verdict (fewer when a
-    verdict has fewer claims; none, and empty arrays, below two of each); each fold is
-    scored by parameters fitted on every other claim, unresolved ones included.
-    """
-    verdict_of: dict[str, bool | None] = {}
-    for record in records:
-        verdict_of.setdefault(record.claim_key, record.verdict)
-    resolved = np.array([key for key, v in verdict_of.items() if v is not None], dtype=object)
-    verdicts = np.array([verdict_of[key] for key in resolved], dtype=bool)
-    n_folds = min(folds, int(verdicts.sum()), int((~verdicts).sum()))
-    if n_folds < 2:
-        return np.empty(0), np.empty(0, dtype=bool)
-    evidence = records_evidence(records, outlet_kinds, outlet_priors)
-    scores = np.empty(len(resolved))
-    splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
-    for _, held in splitter.split(resolved, verdicts):
-        held_out = set(resolved[held])
-        params = _fit_engine_parameters(
-            [r for r in records if r.claim_key not in held_out],
-            outlet_kinds,
-            outlet_priors,
-            "cross-fit",
-        )
-        scores[held] = _engine_scores([evidence[key] for key in resolved[held]], params)
-    return scores, verdicts
+    del calibrate
+    return fit_scoring_model(
+        train_records,
+        outlet_kinds=outlet_kinds,
+        outlet_priors=outlet_priors,
+        version=version,
+        seed=seed,
+    )
 
 
 def _engine_scores(claims: Iterable[Sequence[ReportEvidence]], params) -> np.ndarray:

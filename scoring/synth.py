@@ -309,10 +309,13 @@ def _assemble(parts, truth, verdicts, names, kinds, reliability, echoed, copier_
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
     group, cites = group[order], np.where(cites[order] >= 0, position[cites[order]], -1)
+    # Cluster ids as scoring.provenance gives them: the row of each cluster's first report.
     first = np.unique(group, return_index=True)[1]
-    counted = np.zeros(len(order), dtype=bool)
-    counted[first] = True
+    root = np.empty(int(group.max(initial=-1)) + 1, dtype=np.int64)
+    root[group[first]] = first
     claim_keys = np.array([f"claim-{j:06d}" for j in range(len(truth))], dtype=object)
+    is_copy = np.r_[np.zeros(n_originals + n_denials, bool), np.ones(len(copies["claim"]), bool)]
+    is_copy_sorted = is_copy[order]  # copies repeat verbatim, citing: echoes
     claim = column["claim"][order]
     source_kind = column["source_kind"][order]
     sources = np.array(
@@ -328,20 +331,21 @@ def _assemble(parts, truth, verdicts, names, kinds, reliability, echoed, copier_
         stance=column["stance"][order].astype(np.int8),
         attribution=column["attribution"][order].astype(np.int8),
         interested=column["interested"][order],
-        cluster=group,
-        counted=counted,
+        cluster=root[group],
+        echo=is_copy_sorted,
+        rank=np.arange(len(order)),
         claim_keys=claim_keys,
         verdicts=verdicts,
         outlet_names=names,
         outlet_kinds=kinds,
+        outlet_priors=np.full(len(names), np.nan),
     )
-    is_copy = np.r_[np.zeros(n_originals + n_denials, bool), np.ones(len(copies["claim"]), bool)]
     return SyntheticDataset(
         table=table,
         report_keys=np.array([f"r{i:07d}" for i in range(len(order))], dtype=object),
         cites=cites,
         sources=sources,
-        is_copy=is_copy[order],
+        is_copy=is_copy_sorted,
         truth=truth,
         outlet_reliability=reliability,
         outlet_kinds={n: OUTLET_KINDS[k] for n, k in zip(names, kinds, strict=True)},

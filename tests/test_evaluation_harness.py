@@ -68,7 +68,7 @@ def test_model_row_is_the_engine_with_the_params_fitted_on_that_folds_training_c
         assert not {r.claim_key for r in spy.calls[number]} & test_keys  # fitted on training only
         train_records = [r for r in records if r.claim_key in train_keys]
         params = fit_deployed_scorer(train_records, kinds, priors, seed=7)
-        assert params.calibration.method != "identity"  # the calibrator is part of it
+        assert params.claim_layer.intercept is not None  # the calibrating layer is part of it
         assert params == run.params[number]
         tested = run.fold == number
         expected = [score_claim(evidence[key], params).confidence for key in run.claim_keys[tested]]

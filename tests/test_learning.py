@@ -155,7 +155,15 @@ def test_estimator_api_conventions():
     assert model.n_iter_ >= 1 and 0 < model.base_rate_ < 1
     assert model.confusion_.shape == (20, 2, 3)
     np.testing.assert_allclose(model.confusion_.sum(axis=2), 1.0)
-    assert set(model.attribution_credibility_) >= {"named_official", "unattributed"}
+    assert set(model.attribution_shift_) >= {"named_official", "unattributed"}
+    assert model.prior_strength_ > 0 and model.kind_prior_strength_ > 0
+
+
+def _partition(cluster) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for row, root in enumerate(cluster.tolist()):
+        groups.setdefault(root, set()).add(row)
+    return {frozenset(group) for group in groups.values()}
 
 
 def test_records_and_table_agree():
@@ -163,27 +171,31 @@ def test_records_and_table_agree():
     table = ReportTable.from_records(dataset.records, dataset.outlet_kinds)
     names = table.outlet_names[table.outlet]
     assert np.array_equal(names, dataset.table.outlet_names[dataset.table.outlet])
-    for field in ("claim", "stance", "attribution", "interested", "counted"):
+    for field in ("claim", "stance", "attribution", "interested", "echo"):
         assert np.array_equal(getattr(table, field), getattr(dataset.table, field))
-    assert not table.counted[dataset.is_copy].any()
+    assert _partition(table.cluster) == _partition(dataset.table.cluster)
+    assert table.echo[dataset.is_copy].all() and not table.echo[~dataset.is_copy].any()
 
 
 def test_provenance_clusters_follow_cites_and_shared_sources():
-    def report(key, outlet, **fields):
-        return InterchangeRecord("c1", "claim", outlet, "supports", report_key=key, **fields)
+    def report(key, outlet, stance="supports", **fields):
+        return InterchangeRecord("c1", "claim", outlet, stance, report_key=key, **fields)
 
     records = [
         report("a", "Kan"),
         report("b", "Aggregator", cites="a"),
         report("c", "Repeater", cites="b"),  # transitively an echo of a
         report("d", "Reuters", source="a Turkish diplomatic source"),
-        report("e", "MEE", source="A Turkish Diplomatic Source"),
+        report("e", "MEE", source="The Turkish Diplomatic Source."),
         report("f", "AP"),
+        report("g", "Kan", "neutral"),
+        report("h", "Reuters", cites="g"),  # a support citing neutral coverage: not an echo
     ]
     table = ReportTable.from_records(records)
     assert table.cluster[0] == table.cluster[1] == table.cluster[2]
     assert table.cluster[3] == table.cluster[4] != table.cluster[0]
-    assert table.counted.tolist() == [True, False, False, True, False, True]
+    assert table.cluster[6] == table.cluster[7]
+    assert table.echo.tolist() == [False, True, True, False, False, False, False, False]
 
 
 def test_model_parameters_make_the_engine_agree_with_the_model():

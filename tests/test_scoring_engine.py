@@ -215,10 +215,21 @@ def test_neutral_only_cluster_has_zero_weight_and_a_reason():
     assert score.n_reports == 1 and score.confidence == pytest.approx(0.5)
 
 
-def test_unreliable_outlet_counts_against_what_it_says():
+def test_a_typed_prior_below_half_is_noisy_never_inverted():
+    # Issue 13, item 6: an editor who types 0.3 means "noisy", not "reliably wrong".
     score = score_claim([report("a", outlet="TASS", outlet_reliability=0.3)], PARAMS)
+    assert score.confidence == pytest.approx(0.5)
+    assert "TASS is noisy" in score.contributions[0].reason
+    assert "reliably wrong" not in score.contributions[0].reason
+    twenty = [report(f"r{i}", outlet=f"T{i}", outlet_reliability=0.3) for i in range(20)]
+    assert score_claim(twenty, PARAMS).confidence == pytest.approx(0.5)
+
+
+def test_only_a_learned_record_may_count_against_what_it_says():
+    learned = ModelParameters(outlet_reliability={"TASS": 0.3})
+    score = score_claim([report("a", outlet="TASS")], learned)
     assert score.confidence < 0.5
-    assert "worse than chance" in score.contributions[0].reason
+    assert "reliably wrong" in score.contributions[0].reason
 
 
 # --- provenance in the score --------------------------------------------------------------

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scoring.attribution import ATTRIBUTION_PRIORS, default_parameters
-from scoring.engine import calibrate, score_claim
+from scoring.deployment import fit_scoring_model
+from scoring.engine import calibrate, claim_evidence, score_claim, weigh_report
 from scoring.evidence import Calibration, ModelParameters, ReportEvidence
+from scoring.provenance import cluster_table, echo_keys, provenance_clusters
+from scoring.synth import generate
 from scoring.vocabulary import ATTRIBUTIONS, OUTLET_KINDS, STANCES
 
 OUTLETS = ("Kan", "Reuters", "TASS", "Middle East Eye", "Aggregator")
@@ -166,14 +170,12 @@ def test_independent_support_never_lowers_and_denial_never_raises(
 def test_a_report_citing_another_changes_confidence_by_less_than_a_point(reports, params, data):
     assume(reports)
     cited = data.draw(st.sampled_from(reports))
-    # Same stance or neutral repeats; the opposite stance is a rebuttal, its own evidence.
-    stance = data.draw(
-        st.sampled_from([s for s in STANCES if {s, cited.stance} != {"supports", "denies"}])
-    )
+    # Only the same stance repeats (issue 13, item 8): a denial citing a support rebuts it, and
+    # a support or denial citing neutral coverage asserts what the neutral report did not.
     echo = ReportEvidence(
         key=NEW_KEY,
         outlet=data.draw(st.sampled_from(OUTLETS)),
-        stance=stance,
+        stance=cited.stance,
         attribution=data.draw(st.sampled_from(ATTRIBUTIONS)),
         source=data.draw(st.sampled_from([None, cited.source])),
         interested_party=data.draw(st.booleans()),
@@ -234,7 +236,11 @@ def test_a_more_credible_attribution_moves_confidence_further(
 
 @PROPERTY
 @given(claims, parameters(), probabilities, st.sampled_from(ATTRIBUTIONS), st.booleans())
-def test_equal_support_and_denial_cancel(reports, params, reliability, attribution, interested):
+def test_equal_support_and_denial_cancel_in_a_linear_sum(
+    reports, params, reliability, attribution, interested
+):
+    # With diminishing returns (γ > 0) they need not: each lands at its own rank in its stance.
+    params = dataclasses.replace(params, aggregation_exponent=0.0)
     pair = [
         independent("supports", reliability, attribution, interested, key="zz-support"),
         independent("denies", reliability, attribution, interested, key="zz-deny"),
@@ -269,3 +275,92 @@ def test_interval_narrows_as_independent_agreeing_evidence_accumulates(params, e
 def test_calibration_is_monotone_and_strictly_inside(calibration, p, q):
     low, high = sorted((min(max(p, 1e-9), 1 - 1e-9), min(max(q, 1e-9), 1 - 1e-9)))
     assert 0.0 < calibrate(low, calibration) <= calibrate(high, calibration) < 1.0
+
+
+# --- model v2: one provenance rule, fitted parameters, the claim layer --------------------
+
+
+@functools.cache
+def fitted() -> ModelParameters:
+    """Parameters fitted on a small synthetic set with echo chains (once per run)."""
+    dataset = generate(600, 30, 3, echo_outlets=1, copies_per_echo=2, unlabelled_fraction=0.2)
+    return fit_scoring_model(dataset.records, outlet_kinds=dataset.outlet_kinds, version="t")
+
+
+def _named_parameters(name: str) -> ModelParameters:
+    if name == "prior":
+        return default_parameters()
+    if name == "fitted":
+        return fitted()
+    return dataclasses.replace(fitted(), aggregation_exponent=0.0)
+
+
+any_parameters = st.sampled_from(["prior", "fitted", "linear"]).map(_named_parameters)
+
+
+@PROPERTY
+@given(st.lists(claims, min_size=1, max_size=4))
+def test_the_table_and_the_claim_by_claim_rule_give_identical_clusters(claim_list):
+    rows, expected_clusters, expected_echoes = [], set(), set()
+    for number, reports in enumerate(claim_list):
+        for cluster in provenance_clusters(reports):
+            expected_clusters.add(frozenset((number, r.key) for r in cluster))
+        expected_echoes |= {(number, key) for key in echo_keys(reports)}
+        rows.extend((number, r) for r in reports)
+    cluster, echo = cluster_table(
+        [n for n, _ in rows],
+        [r.key for _, r in rows],
+        [r.stance for _, r in rows],
+        [r.source for _, r in rows],
+        [r.cites for _, r in rows],
+    )
+    found: dict[int, set] = {}
+    for (number, report), root in zip(rows, cluster.tolist(), strict=True):
+        found.setdefault(root, set()).add((number, report.key))
+    assert {frozenset(group) for group in found.values()} == expected_clusters
+    assert {(n, r.key) for (n, r), flag in zip(rows, echo, strict=True) if flag} == expected_echoes
+
+
+@PROPERTY
+@given(claims, any_parameters)
+def test_fitted_explanation_adds_up_and_the_interval_never_has_zero_width(reports, params):
+    score = score_claim(reports, params)
+    total = score.prior_log_odds + math.fsum(c.log_odds for c in score.contributions)
+    assert abs(total - score.log_odds) < 1e-9
+    assert abs(score.log_odds) <= 12 + 1e-9
+    assert 0.0 < score.lower < score.confidence < score.upper < 1.0
+    assert sum(len(c.members) for c in score.contributions) == score.n_reports
+
+
+@PROPERTY
+@given(claims, any_parameters, st.randoms(use_true_random=False))
+def test_fitted_scores_do_not_depend_on_report_order(reports, params, random):
+    shuffled = list(reports)
+    random.shuffle(shuffled)
+    assert score_claim(shuffled, params) == score_claim(reports, params)
+
+
+@PROPERTY
+@given(claims, any_parameters, credible_reliabilities, st.sampled_from(ATTRIBUTIONS))
+def test_fitted_independent_support_never_lowers_and_denial_never_raises(
+    reports, params, reliability, attribution
+):
+    # Under learned ratios a report's own weight may point against its stance where the
+    # record says so (unattributed assertions were right less often than their outlets in
+    # the synthetic data); the claim layer never adds a reversal of its own.
+    support = independent("supports", reliability, attribution)
+    denial = independent("denies", reliability, attribution)
+    assume(weigh_report(support, params).log_odds >= 0 >= weigh_report(denial, params).log_odds)
+    before = score_claim(reports, params).confidence
+    assert score_claim(reports + [support], params).confidence >= before - 1e-12
+    assert score_claim(reports + [denial], params).confidence <= before + 1e-12
+
+
+@PROPERTY
+@given(claims)
+def test_with_exponent_zero_the_evidence_is_a_linear_sum(reports):
+    params = dataclasses.replace(default_parameters(), aggregation_exponent=0.0)
+    score = score_claim(reports, params)
+    linear = math.fsum(item.log_lr for item in claim_evidence(reports, params).items)
+    if abs(linear) < 12:
+        assert abs(score.log_odds - (score.prior_log_odds + linear)) < 1e-9

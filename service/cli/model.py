@@ -12,30 +12,55 @@ from service.cli.common import fail
 
 
 @click.command()
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Activate even when fitted on fewer than 30 resolved claims (10 of each verdict).",
+)
+@click.option(
+    "--min-resolved", default=30, show_default=True, help="Resolved claims needed to activate."
+)
+@click.option(
+    "--min-each-verdict",
+    default=10,
+    show_default=True,
+    help="True and false claims each needed to activate.",
+)
 @click.pass_obj
-def fit(obj: dict) -> None:
+def fit(obj: dict, force: bool, min_resolved: int, min_each_verdict: int) -> None:
     """Learn outlet and attribution reliability from resolved claims; activate the result.
 
-    Stores a new model version (parameters, calibration, training summary), makes it
-    active, then rescores every open claim with it, naming the version in their history.
+    Stores a new model version (parameters, training summary) and makes it active, then
+    rescores every open claim with it, naming the version in their history. A version
+    fitted on too few verdicts is stored but not activated unless --force is given;
+    `prior-1` can always be activated again through the API.
     """
     from service.newsroom.learning import (
         NotEnoughHistory,
-        activate,
+        RolloutRule,
+        UnsafeRollout,
+        activate_fitted,
         fit_model_version,
         rescore_open_claims,
     )
 
     engine = make_engine(obj["url"])
     factory = make_session_factory(engine)
+    refused = None
     try:
         with UnitOfWork(factory) as uow:
             stored = fit_model_version(uow.session)
-            activate(uow.session, stored.version)
+            try:
+                rule = RolloutRule(min_resolved, min_each_verdict)
+                activate_fitted(uow.session, stored, force=force, rule=rule)
+            except UnsafeRollout as error:
+                refused = str(error)
             uow.commit()
             version, summary = stored.version, stored.training_summary
     except NotEnoughHistory as error:
         fail(str(error))
+    if refused is not None:
+        fail(refused)
     click.echo(
         f"model {version} fitted on {summary['resolved_claims']} resolved claims "
         f"({summary['reports']} reports) and activated"

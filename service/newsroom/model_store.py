@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import select
@@ -10,35 +9,18 @@ from sqlalchemy.orm import Session
 
 from models import ModelVersion
 from scoring.attribution import default_parameters
-from scoring.evidence import Calibration, ModelParameters
+from scoring.evidence import ModelParameters, parameters_from_dict, parameters_to_dict
 
 
 def parameters_to_json(params: ModelParameters) -> dict[str, Any]:
-    # asdict() would deep-copy the read-only mapping proxies, which cannot be copied.
-    out: dict[str, Any] = {f.name: getattr(params, f.name) for f in fields(params)}
-    for name in ("attribution_credibility", "outlet_reliability", "kind_reliability"):
-        out[name] = dict(getattr(params, name))
-    out["calibration"] = asdict(params.calibration)
-    return out
+    """The stored form of a model version (plain JSON; see :func:`parameters_to_dict`)."""
+    return parameters_to_dict(params)
 
 
 def parameters_from_json(stored: dict[str, Any]) -> ModelParameters:
-    calibration = stored.get("calibration") or {}
-    return ModelParameters(
-        version=stored["version"],
-        base_rate=float(stored["base_rate"]),
-        interested_party_discount=float(stored["interested_party_discount"]),
-        attribution_credibility=stored.get("attribution_credibility") or {},
-        outlet_reliability=stored.get("outlet_reliability") or {},
-        kind_reliability=stored.get("kind_reliability") or {},
-        calibration=Calibration(
-            method=calibration.get("method", "identity"),
-            x=tuple(calibration.get("x", ())),
-            y=tuple(calibration.get("y", ())),
-            a=float(calibration.get("a", -1.0)),
-            b=float(calibration.get("b", 0.0)),
-        ),
-    )
+    """A stored model version; versions stored before model v2 load with the defaults of the
+    fields they lack (the noisy channel, linear sums, no claim layer)."""
+    return parameters_from_dict(stored)
 
 
 def active_parameters(session: Session) -> ModelParameters:

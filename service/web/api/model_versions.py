@@ -10,7 +10,10 @@ from models import ModelVersion
 from service.newsroom.editorial import audit
 from service.newsroom.learning import (
     NotEnoughHistory,
+    RolloutRule,
+    UnsafeRollout,
     activate,
+    activate_fitted,
     fit_model_version,
     rescore_in_background,
     version_view,
@@ -30,6 +33,17 @@ class ModelVersionSchema(ma.Schema):
     training_summary = ma.fields.Dict(allow_none=True)
     metrics = ma.fields.Dict(allow_none=True)
     parameters = ma.fields.Dict()
+    activation_refused = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Why a freshly fitted version was stored but not activated."},
+    )
+
+
+class FitArguments(ma.Schema):
+    force = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Activate even when fitted on too few verdicts."},
+    )
 
 
 @blp.route("/models")
@@ -44,19 +58,25 @@ class ModelVersions(MethodView):
         return PagedSelect(session, statement, version_view)
 
     @write_operation("admin")
+    @blp.arguments(FitArguments, location="query")
     @blp.response(201, ModelVersionSchema)
     @blp.alt_response(409, response="CONFLICT", description="Too few resolved claims to fit")
-    def post(self):
+    def post(self, arguments):
         """Fit a new version on the stored reports and verdicts and activate it; open
-        claims are rescored in the background, their history naming the version."""
+        claims are rescored in the background, their history naming the version. A version
+        fitted on fewer than 30 resolved claims (10 of each verdict) is stored but not
+        activated unless ``force=true``; ``activation_refused`` says why."""
         session = request_uow().session
         try:
             stored = fit_model_version(session)
         except NotEnoughHistory as error:
             # The request is fine; the stored history is not enough yet (a state conflict).
             raise Conflict(str(error)) from None
-        activate(session, stored.version)
         audit(session, current_caller(), "fit_model", f"model:{stored.version}")
+        try:
+            activate_fitted(session, stored, force=arguments["force"], rule=_rollout_rule())
+        except UnsafeRollout as refusal:
+            return {**version_view(stored), "activation_refused": str(refusal)}
         _after_commit_rescore(stored.version)
         return version_view(stored)
 
@@ -66,8 +86,8 @@ class ModelActivation(MethodView):
     @write_operation("admin")
     @blp.response(200, ModelVersionSchema)
     def post(self, version):
-        """Make an existing version active (e.g. roll back); open claims are rescored in
-        the background."""
+        """Make an existing version active (e.g. roll back; ``prior-1``, the documented
+        priors, always exists); open claims are rescored in the background."""
         session = request_uow().session
         try:
             stored = activate(session, version)
@@ -76,6 +96,18 @@ class ModelActivation(MethodView):
         audit(session, current_caller(), "activate_model", f"model:{version}")
         _after_commit_rescore(version)
         return version_view(stored)
+
+
+def _rollout_rule() -> RolloutRule:
+    """The activation thresholds; ``MODEL_MIN_RESOLVED`` / ``MODEL_MIN_EACH_VERDICT`` in the
+    app config override the defaults."""
+    from flask import current_app
+
+    default = RolloutRule()
+    return RolloutRule(
+        int(current_app.config.get("MODEL_MIN_RESOLVED", default.min_resolved)),
+        int(current_app.config.get("MODEL_MIN_EACH_VERDICT", default.min_each_verdict)),
+    )
 
 
 def _after_commit_rescore(version: str) -> None:

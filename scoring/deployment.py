@@ -1,0 +1,262 @@
+"""The one deployable fit: resolved and open claims in, engine parameters out.
+
+:func:`fit_scoring_model` is what ``srs fit`` stores and what ``srs evaluate`` evaluates;
+:func:`scoring.engine.score_claim` with its result is the only scorer. A fit:
+
+1. **Cross-fits the evidence.** The resolved claims are split into folds; for each fold the
+   EM estimator (:class:`~scoring.learning.ReliabilityEstimator`) is fitted on every other
+   claim (open ones included, without verdicts) and exported, and the fold's claims are read
+   with those parameters (:func:`scoring.engine.claim_evidence`). Every resolved claim thus
+   gets engine evidence from a model that never saw it.
+2. **Fits the claim layer on it** (:class:`~scoring.evidence.ClaimLayer`): a logistic
+   regression of the verdict on the tempered evidence sums per stance and the count
+   features, L2-regularised, with signs constrained so that an independent support never
+   lowers the confidence and an independent denial never raises it
+   (:data:`scoring.aggregation.COUNT_SIGNS`). The aggregation exponent γ and the
+   regularisation C are chosen together on a grid by inner cross-validated log loss. The
+   count baselines (logistic regression on stance counts and shares) are a special case of
+   this layer, so the model cannot do worse than them except by the noise of the choice.
+   The layer is the calibrator: a separate isotonic or Platt step did not improve the
+   out-of-fold log loss and is not fitted.
+3. **Fits the settling model** (the 90 % interval) on the same cross-fitted evidence of
+   time-ordered prefixes of resolved claims (:mod:`scoring.settling`).
+4. **Refits the estimator on all claims** and exports it with the layer, γ and the settling
+   model: everything the engine needs, as plain JSON-ready values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.model_selection import StratifiedKFold
+
+from scoring.aggregation import COUNT_SIGNS, stance_sums
+from scoring.attribution import PRIOR_AGGREGATION_EXPONENT
+from scoring.coverage import time_order
+from scoring.engine import ClaimEvidence, claim_evidence, score_claim
+from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters
+from scoring.interchange import InterchangeRecord, records_evidence
+from scoring.learning import ReliabilityEstimator, ReportTable
+from scoring.learning.export import to_model_parameters
+from scoring.settling import fit_settling
+
+FOLDS = 5
+EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+REGULARIZATION_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+SETTLING_CLAIMS = 400
+"""Resolved claims whose time-ordered prefixes teach the settling model (a sample above it:
+its cost grows with reports squared, and a few hundred claims give stable quantiles)."""
+FEATURES = ("supports_evidence", "denials_evidence", "neutral_evidence", *COUNT_FEATURES)
+
+
+def score_records(
+    records: Iterable[InterchangeRecord],
+    params: ModelParameters,
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float | None] | None = None,
+) -> dict[str, ClaimScore]:
+    """Score every claim of ``records`` with :func:`~scoring.engine.score_claim`."""
+    records = list(records)
+    verdicts = {r.claim_key: r.verdict for r in records}
+    return {
+        key: score_claim(reports, params, verdicts[key])
+        for key, reports in records_evidence(records, outlet_kinds, outlet_priors).items()
+    }
+
+
+def layer_features(evidence: Sequence[ClaimEvidence], exponent: float) -> np.ndarray:
+    """Rows of :data:`FEATURES`: tempered evidence sums per stance, then count features."""
+    return np.array(
+        [
+            [*stance_sums(e.items, exponent), *(e.counts[n] for n in COUNT_FEATURES)]
+            for e in evidence
+        ]
+    ).reshape(len(evidence), len(FEATURES))
+
+
+def _bounds() -> list[tuple[float | None, float | None]]:
+    signs = [1, 1, 1] + [COUNT_SIGNS[name] for name in COUNT_FEATURES]
+    return [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+
+
+def fit_bounded_logistic(
+    X: np.ndarray, y: np.ndarray, regularization: float
+) -> tuple[float, np.ndarray]:
+    """L2-regularised logistic regression with the layer's sign constraints.
+
+    Minimises ``Σ log-loss + ||β||² / (2C)`` on standardised features (the intercept is not
+    penalised), the objective of scikit-learn's ``LogisticRegression(C=C)``, by L-BFGS-B
+    with bounds; returns the intercept and coefficients on the original scale.
+    """
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    Z = (X - mean) / scale
+    y = y.astype(float)
+
+    def objective(w):
+        z = w[0] + Z @ w[1:]
+        loss = np.logaddexp(0.0, z).sum() - y @ z + 0.5 / regularization * (w[1:] @ w[1:])
+        residual = 1.0 / (1.0 + np.exp(-z)) - y
+        grad = np.r_[residual.sum(), Z.T @ residual + w[1:] / regularization]
+        return loss, grad
+
+    start = np.zeros(X.shape[1] + 1)
+    start[0] = math.log((y.sum() + 1) / (len(y) - y.sum() + 1))
+    result = minimize(
+        objective, start, jac=True, method="L-BFGS-B", bounds=[(None, None), *_bounds()]
+    )
+    coef = result.x[1:] / scale
+    return float(result.x[0] - coef @ mean), coef
+
+
+def _log_loss(y: np.ndarray, z: np.ndarray) -> float:
+    return float(np.sum(np.logaddexp(0.0, z) - y * z))
+
+
+def choose_layer(
+    evidence: Sequence[ClaimEvidence], verdicts: np.ndarray, seed: int = 0
+) -> tuple[float, float, dict[float, float]]:
+    """γ and C of least inner cross-validated log loss; also the loss of each γ (best C)."""
+    n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
+    splits = list(
+        StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
+    )
+    best, by_exponent = (math.inf, 0.0, 1.0), {}
+    for exponent in EXPONENT_GRID:
+        X = layer_features(evidence, exponent)
+        for c in REGULARIZATION_GRID:
+            loss = 0.0
+            for train, test in splits:
+                intercept, coef = fit_bounded_logistic(X[train], verdicts[train], c)
+                loss += _log_loss(verdicts[test], intercept + X[test] @ coef)
+            by_exponent[exponent] = min(by_exponent.get(exponent, math.inf), loss)
+            if loss < best[0] - 1e-9:
+                best = (loss, exponent, c)
+    return best[1], best[2], by_exponent
+
+
+def fit_scoring_model(
+    records: Iterable[InterchangeRecord],
+    *,
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float | None] | None = None,
+    version: str = "fit",
+    seed: int = 0,
+    estimator: ReliabilityEstimator | None = None,
+) -> ModelParameters:
+    """Fit the scoring model on interchange records (see the module docstring).
+
+    Parameters
+    ----------
+    records : iterable of InterchangeRecord
+        Reports of resolved and open claims.
+    outlet_kinds, outlet_priors : mapping, optional
+        Outlet kinds and editor-typed prior reliabilities by outlet name, as the outlet
+        table holds them (the interchange format carries neither).
+    version : str
+        Recorded with every score computed from the result.
+    seed : int
+        Seeds the folds of the cross-fitting and of the inner cross-validation.
+    estimator : ReliabilityEstimator, optional
+        Its parameters are used for every EM fit (default ``ReliabilityEstimator()``).
+
+    Returns
+    -------
+    ModelParameters
+        Learned per-stance ratios, claim layer, γ and settling model; JSON-ready.
+        With fewer than two resolved claims of each verdict the layer cannot be fitted: the
+        identity layer at the learned base rate and the documented γ are used instead.
+    """
+    records = list(records)
+    priors = {k: v for k, v in (outlet_priors or {}).items() if v is not None}
+    table = ReportTable.from_records(records, outlet_kinds, priors)
+    claims = records_evidence(records, outlet_kinds, priors)
+    template = estimator if estimator is not None else ReliabilityEstimator()
+    final = dataclasses.replace(
+        to_model_parameters(_fit(template, table, np.arange(table.n_claims)), version),
+        aggregation_exponent=PRIOR_AGGREGATION_EXPONENT,
+    )
+    resolved = np.flatnonzero(~np.isnan(table.verdicts))
+    verdicts = table.verdicts[resolved]
+    if min(verdicts.sum(), len(verdicts) - verdicts.sum()) < 2:
+        return final
+    n_splits = int(min(FOLDS, verdicts.sum(), len(verdicts) - verdicts.sum()))
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(resolved, verdicts)
+    evidence: list[ClaimEvidence | None] = [None] * len(resolved)
+    fold_params: list[ModelParameters | None] = [None] * len(resolved)
+    for _, test in folds:
+        keep = np.setdiff1d(np.arange(table.n_claims), resolved[test])
+        params = to_model_parameters(_fit(template, table, keep), version)
+        for i in test:
+            key = table.claim_keys[resolved[i]]
+            evidence[i] = claim_evidence(claims[key], params)
+            fold_params[i] = params
+    exponent, regularization, losses = choose_layer(evidence, verdicts, seed)
+    intercept, coef = fit_bounded_logistic(
+        layer_features(evidence, exponent), verdicts, regularization
+    )
+    layer = ClaimLayer(
+        intercept=intercept,
+        evidence=tuple(coef[:3].tolist()),
+        counts=dict(zip(COUNT_FEATURES, coef[3:].tolist(), strict=True)),
+        regularization=regularization,
+    )
+    settling = fit_settling(
+        _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed)
+    )
+    summary = dict(final.training_summary)
+    summary.update(
+        resolved_claims=len(resolved),
+        resolved_true=int(verdicts.sum()),
+        claims=int(table.n_claims),
+        reports=int(table.n_reports),
+        cross_fitting_folds=n_splits,
+        exponent_log_loss={str(k): v for k, v in losses.items()},
+    )
+    return dataclasses.replace(
+        final,
+        aggregation_exponent=exponent,
+        claim_layer=layer,
+        settling=settling,
+        training_summary=summary,
+    )
+
+
+def _fit(template: ReliabilityEstimator, table: ReportTable, claims: np.ndarray):
+    from sklearn.base import clone
+
+    return clone(template).fit(table.select_claims(claims))
+
+
+def _layer_log_odds(evidence: ClaimEvidence, layer: ClaimLayer, exponent: float) -> float:
+    sums = stance_sums(evidence.items, exponent)
+    value = layer.intercept + sum(a * e for a, e in zip(layer.evidence, sums, strict=True))
+    return value + sum(layer.counts[n] * evidence.counts[n] for n in COUNT_FEATURES)
+
+
+def _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed):
+    """(votes counted so far, final − current log-odds, verdict) of resolved claims'
+    prefixes, read with each claim's cross-fitted parameters."""
+    rng = np.random.default_rng(seed)
+    chosen = np.arange(len(resolved))
+    if len(chosen) > SETTLING_CLAIMS:
+        chosen = np.sort(rng.choice(chosen, SETTLING_CLAIMS, replace=False))
+    moves = []
+    for i in chosen:
+        key = table.claim_keys[resolved[i]]
+        reports = time_order(claims[key])
+        verdict = bool(table.verdicts[resolved[i]])
+        evidence = [claim_evidence(reports[:k], fold_params[i]) for k in range(len(reports) + 1)]
+        trajectory = [_layer_log_odds(e, layer, exponent) for e in evidence]
+        # k = n is left out: there the claim has settled, and the interval is about where a
+        # claim still moving will land (scoring.coverage checks k = 1 … n − 1 likewise).
+        # Moves are binned by the votes counted so far, as the engine bins them.
+        moves.extend(
+            (len(e.items), trajectory[-1] - value, verdict)
+            for e, value in zip(evidence[:-1], trajectory[:-1], strict=True)
+        )
+    return moves
