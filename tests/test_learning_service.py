@@ -83,7 +83,7 @@ def test_fit_stores_what_the_evaluated_fit_and_the_one_scorer_give(
     from scoring.deployment import fit_scoring_model
     from scoring.engine import score_claim
     from scoring.interchange import records_evidence
-    from service.operations.importing import export_records
+    from service.newsroom.stored_reports import export_records
 
     args = ["--database-url", database_url]
     assert cli_runner.invoke(main, [*args, "import", str(synthetic_file)]).exit_code == 0
