@@ -47,6 +47,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "srs-memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXIES": int(os.environ.get("SRS_PROXIES") or 0),
         # Origins allowed to call the API from a browser; none (CORS off) unless set.
         "CORS_ORIGINS": os.environ.get("SRS_CORS_ORIGINS", ""),
         # The dashboard's login session (a signed cookie holding the key's id, never the key).
@@ -94,6 +96,7 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
     "SRS_CORS_ORIGINS",
+    "SRS_PROXIES",
     "SRS_SECURE_COOKIES",
     "SRS_SESSION_HOURS",
     "SRS_PUBLIC_URL",
