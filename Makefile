@@ -35,6 +35,7 @@ run: install
 
 test: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

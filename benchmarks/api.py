@@ -12,10 +12,17 @@ wrk measures, each after a warm-up:
   the service, so the bytes on the wire are the same);
 - ``score``: ``GET /api/v1/claims/{id}/score`` for random claims, with the API key;
 - ``reports``: ``POST /api/v1/reports``, a new report of a random claim per request;
-- ``batch``: ``POST /api/v1/reports:batch`` with ``--batch`` reports per request.
+- ``batch``: ``POST /api/v1/reports:batch`` with ``--batch`` reports per request;
+- ``score_50_streams``: ``score`` again while 50 event streams (``GET /api/v1/events``,
+  raw connections as EventSource makes them) are open: the streams past the cap get 503
+  with Retry-After and the rest hold their threads; ``healthz`` and
+  ``healthz_50_streams``: sequential ``/healthz`` probes without and with those streams.
+
+``--only streams`` runs just ``score``, the ``healthz`` cases and ``score_50_streams``.
 
 Goals (issue 6): score throughput at least half the bare endpoint's; at least 300 writes
-a second with p99 under 100 ms.
+a second with p99 under 100 ms. Issue 15: with 50 streams open, score p99 within 2x of
+none open and ``/healthz`` within 100 ms.
 """
 
 from __future__ import annotations
@@ -156,6 +163,42 @@ def wrk(url: str, script: Path, duration: float, connections: int) -> dict:
     }
 
 
+STREAMS = 50
+
+
+def open_streams(port: int, key: str, count: int) -> tuple[list[socket.socket], list[int]]:
+    """``count`` event streams, each on its own connection, left open; and their statuses."""
+    head = (
+        "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        f"Authorization: Bearer {key}\r\n\r\n"
+    ).encode()
+    sockets, statuses = [], []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(head)
+        first = sock.recv(4096).split(b"\r\n", 1)[0].split()
+        statuses.append(int(first[1]) if len(first) > 1 else 0)
+        sockets.append(sock)
+    return sockets, statuses
+
+
+def probe(url: str, count: int = 200) -> dict:
+    """Sequential GETs of ``url`` (each on a fresh connection), latency percentiles."""
+    took = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+        took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    return {
+        "requests": count,
+        "p50_ms": took[count // 2],
+        "p99_ms": took[min(count - 1, int(count * 0.99))],
+        "max_ms": took[-1],
+    }
+
+
 def prepare_database(url: str, env: dict, workdir: Path, reports: int) -> tuple[str, int]:
     """Migrate, seed, import a synthetic history; returns an admin key and the claim count."""
     env = {**env, "DATABASE_URL": url}
@@ -201,6 +244,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=100_000, help="reports stored first")
     parser.add_argument("--quick", action="store_true", help="5 s runs on a 20,000 history")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--only", choices=("streams",), help="run only these cases")
     parser.add_argument("--postgres", default=ScratchDatabase.DEFAULT_SERVER)
     args = parser.parse_args()
     if args.quick:
@@ -257,6 +301,8 @@ def main() -> None:
                 "reports": service_base,
                 "batch": service_base,
             }
+            if args.only == "streams":
+                targets = {"score": service_base}
             try:
                 for name, target in targets.items():
                     script = workdir / f"{name}.lua"
@@ -265,12 +311,30 @@ def main() -> None:
                     note(f"  {name}: {results[name]}", args.json)
             finally:
                 stop(bare)
+            results["healthz"] = probe(f"{service_base}/healthz")
+            streams, statuses = open_streams(service_port, key, STREAMS)
+            try:
+                results["healthz_50_streams"] = probe(f"{service_base}/healthz")
+                results["score_50_streams"] = wrk(
+                    service_base, workdir / "score.lua", args.duration, args.connections
+                )
+                results["score_50_streams"]["streams_open"] = statuses.count(200)
+                results["score_50_streams"]["streams_refused_503"] = statuses.count(503)
+            finally:
+                for stream in streams:
+                    stream.close()
+            for name in ("healthz", "healthz_50_streams", "score_50_streams"):
+                note(f"  {name}: {results[name]}", args.json)
         finally:
             stop(service)
     batch = results.get("batch", {})
     if "rps" in batch:
         batch["reports_per_s"] = batch["rps"] * args.batch
-    ours = {name: results.get(name, {}) for name in ("score", "reports", "batch")}
+    names = ("score", "reports", "batch", "score_50_streams", "healthz", "healthz_50_streams")
+    ours = {name: results.get(name, {}) for name in names}
+    with_streams, without = ours["score_50_streams"], ours["score"]
+    if "p99_ms" in with_streams and "p99_ms" in without:
+        ours["score_p99_50_streams_vs_none"] = with_streams["p99_ms"] / without["p99_ms"]
     bare_rps = results.get("bare_flask", {}).get("rps")
     if bare_rps and "rps" in ours["score"]:
         ours["score_vs_bare"] = ours["score"]["rps"] / bare_rps
@@ -278,11 +342,28 @@ def main() -> None:
         f"API under gunicorn (production settings), wrk -c{args.connections}, "
         f"{args.duration:.0f} s each, PostgreSQL with {n_claims:,} claims",
         results,
-        ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "non_2xx", "reports_per_s"),
+        (
+            "rps",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "max_ms",
+            "non_2xx",
+            "reports_per_s",
+            "streams_open",
+            "streams_refused_503",
+        ),  # fmt: skip
         args.json,
     )
     if "score_vs_bare" in ours:
         note(f"score throughput / bare Flask: {ours['score_vs_bare']:.2f}", args.json)
+    if "score_p99_50_streams_vs_none" in ours:
+        note(
+            f"score p99 with {STREAMS} streams open / none open: "
+            f"{ours['score_p99_50_streams_vs_none']:.2f} (goal: under 2); /healthz p99 with "
+            f"them open: {ours['healthz_50_streams']['p99_ms']:.1f} ms (goal: under 100)",
+            args.json,
+        )
     emit(
         {
             "target": "api",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from service.web.serving import GunicornServer, production_options
+from service.web.serving import GunicornServer, production_options, stream_cap
 
 
 def bare_app(document):
@@ -44,7 +44,11 @@ def main() -> None:
     else:
         from service.web.app import create_app
 
-        GunicornServer(lambda: create_app({"DATABASE_URL": args.database_url}), options).run()
+        overrides = {
+            "DATABASE_URL": args.database_url,
+            "SSE_MAX_STREAMS": stream_cap(options["threads"]),  # as `srs serve` does
+        }
+        GunicornServer(lambda: create_app(overrides), options).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ from typing import Any
 from models.database import default_database_url, normalize_url
 
 
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value and value.strip() else None
+
+
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -43,6 +47,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PER_KEY": os.environ.get("SRS_RATE_LIMIT_PER_KEY", "600/minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("SRS_RATE_LIMIT_STORAGE", "srs-memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXIES": int(os.environ.get("SRS_PROXIES") or 0),
         # Origins allowed to call the API from a browser; none (CORS off) unless set.
         "CORS_ORIGINS": os.environ.get("SRS_CORS_ORIGINS", ""),
         # The dashboard's login session (a signed cookie holding the key's id, never the key).
@@ -60,6 +66,10 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # Server-Sent Events (/api/v1/events): a stream ends after this long and the client
         # reconnects with Last-Event-ID, so no gunicorn thread is held for good.
         "SSE_STREAM_SECONDS": float(os.environ.get("SRS_SSE_STREAM_SECONDS", 60)),
+        # Streams one process serves at once (each holds a thread under gunicorn); past
+        # it a stream is refused with 503 and Retry-After. None: no cap (in-process
+        # servers); `srs serve` sets it to its threads less two unless this is set.
+        "SSE_MAX_STREAMS": _optional_int(os.environ.get("SRS_SSE_MAX_STREAMS")),
         "SSE_POLL_SECONDS": 1.0,
         "SSE_HEARTBEAT_SECONDS": 15.0,
         "SSE_RETRY_MILLISECONDS": 3000,
@@ -86,12 +96,14 @@ ENVIRONMENT = (
     "SRS_RATE_LIMIT_PER_KEY",
     "SRS_RATE_LIMIT_STORAGE",
     "SRS_CORS_ORIGINS",
+    "SRS_PROXIES",
     "SRS_SECURE_COOKIES",
     "SRS_SESSION_HOURS",
     "SRS_PUBLIC_URL",
     "SRS_PUBLISHER_NAME",
     "SRS_PUBLISHER_URL",
     "SRS_SSE_STREAM_SECONDS",
+    "SRS_SSE_MAX_STREAMS",
     "SRS_LOG_LEVEL",
     "SRS_LOG_FORMAT",
     # Read by scripts/entrypoint (the container's first start) and `srs keys bootstrap`.

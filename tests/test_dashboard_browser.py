@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from server_harness import Server, srs
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -275,3 +276,29 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
     # No Content-Security-Policy violation, no script error, no failed request.
     assert not problems
     context.close()
+
+
+def test_a_refused_event_stream_turns_into_polling(browser, database_url, tmp_path):
+    """A server that serves no more streams (here none: SRS_SSE_MAX_STREAMS=0) answers the
+    board's EventSource with 503; the board says so, polls, and schedules a new try."""
+    srs(database_url, "seed")
+    env = {"SRS_OPEN_READS": "true", "SRS_SSE_MAX_STREAMS": "0"}
+    server = Server(database_url, tmp_path / "server.log", workers=1, extra_env=env).start()
+    try:
+        context = browser.new_context()
+        board = context.new_page()
+        refused: list[int] = []
+        board.on(
+            "response",
+            lambda r: refused.append(r.status) if r.url.endswith("/api/v1/events") else None,
+        )
+        board.goto(f"http://127.0.0.1:{server.port}/")
+        assert board.locator("#claims-body tr[data-claim-id]").count() == 6
+        board.wait_for_function(
+            "() => /polling every 5 s \\(event stream unavailable; trying again in 30 s\\)/"
+            ".test(document.getElementById('live-status').textContent)"
+        )
+        assert refused and set(refused) == {503}
+        context.close()
+    finally:
+        server.kill()

@@ -38,8 +38,15 @@ def test_compose_environment_is_what_the_app_reads():
 
 
 def test_the_published_port_is_the_one_the_image_serves():
-    api = _compose()["services"]["api"]
-    assert api["ports"] == ["8000:8000"]
+    services = _compose()["services"]
+    api, proxy = services["api"], services["proxy"]
+    # Clients reach the API through nginx only (deploy/nginx.conf, tests/test_reverse_proxy.py).
+    assert "ports" not in api and api["expose"] == ["8000"]
+    assert proxy["ports"] == ["8000:8000"] and proxy["image"].startswith("nginx")
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "server api:8000;" in site and "listen 8000;" in site
+    assert api["environment"]["SRS_PROXIES"] == "1"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "EXPOSE 8000" in dockerfile and '"--port", "8000"' in dockerfile
     assert "/readyz" in " ".join(api["healthcheck"]["test"])

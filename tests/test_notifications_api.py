@@ -262,6 +262,25 @@ def test_stream_filters_by_type_and_beats_when_idle(quick_stream, client, auth):
     assert ": heartbeat" in text
 
 
+def test_streams_past_the_cap_are_refused_with_retry_after(quick_stream, client, auth):
+    quick_stream.config.update(SSE_MAX_STREAMS=1)
+    first = client.get("/api/v1/events", headers=auth("read"), buffered=False)
+    assert first.status_code == 200
+    refused = client.get("/api/v1/events", headers=auth("read"))
+    _problem(refused, 503)
+    # 30 s, or the rate-limit window's reset when that is later (flask-limiter keeps the later).
+    assert 30 <= int(refused.headers["Retry-After"]) <= 60
+    first.close()  # the server is done with it (end, client gone): its slot is free again
+    again = client.get("/api/v1/events", headers=auth("read"), buffered=False)
+    assert again.status_code == 200
+    again.close()
+    # Documented: the 503, its Retry-After and its problem body.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    refusal = spec["paths"]["/api/v1/events"]["get"]["responses"]["503"]
+    assert "Retry-After" in refusal["headers"]
+    assert "application/problem+json" in refusal["content"]
+
+
 def test_stream_refuses_bad_resume_points_and_missing_keys(quick_stream, client, auth):
     # 400, not 422: the stream's cursor and filters (tests/test_request_bounds.py).
     _problem(client.get("/api/v1/events", headers={**auth("read"), "Last-Event-ID": "abc"}), 400)

@@ -50,9 +50,10 @@ def _errors(log: str) -> list[str]:
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    server = Server(
-        database_url, tmp_path / "server.log", workers=2, extra_env={"SRS_OPEN_READS": "true"}
-    )
+    # Four streams on two workers: which worker takes each is the kernel's choice, so the
+    # cap on streams per worker (tests/test_stream_cap.py) is raised to let all four in.
+    env = {"SRS_OPEN_READS": "true", "SRS_SSE_MAX_STREAMS": "4"}
+    server = Server(database_url, tmp_path / "server.log", workers=2, extra_env=env)
     yield server.start()
     server.kill()
 

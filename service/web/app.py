@@ -100,4 +100,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_dashboard(app)
     app.before_request(require_json_body)
     init_rate_limits(app)
+    # Behind SRS_PROXIES reverse proxies (docker-compose.yml: nginx, 1), the client's address
+    # and scheme are the ones they pass on (X-Forwarded-For/-Proto/-Host), for the
+    # per-address rate limits and the access log; never trusted when no proxy is declared.
+    proxies = int(app.config["PROXIES"])
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app

@@ -92,6 +92,16 @@ def _int_from_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def stream_cap(threads: int) -> int:
+    """Event streams one worker serves at once (``SRS_SSE_MAX_STREAMS`` overrides it): each
+    holds a thread, and two threads stay for the rest of the API (one when there are only
+    two or three; a single thread serves no stream, the dashboard then polls)."""
+    configured = os.environ.get("SRS_SSE_MAX_STREAMS")
+    if configured and configured.strip():
+        return max(0, int(configured))
+    return threads - 2 if threads > 3 else threads - 1
+
+
 def production_options(
     host: str,
     port: int,
@@ -204,12 +214,20 @@ def run_gunicorn(
     )
     secret_key = shared_secret_key()
 
+    options = production_options(host, port, workers, threads, log_level, log_format)
+    max_streams = stream_cap(options["threads"])
+
     def load_app():
         from service.web.app import create_app
 
-        return create_app({"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
+        return create_app(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": secret_key,
+                "SSE_MAX_STREAMS": max_streams,
+            }
+        )
 
-    options = production_options(host, port, workers, threads, log_level, log_format)
     # gunicorn writes its errors with util.write_error, looked up when it answers: this
     # process and the workers it forks answer them as problem+json.
     gunicorn_util.write_error = write_problem

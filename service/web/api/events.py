@@ -6,18 +6,27 @@ reconnects), else after ``since``, else at the newest event; it polls the outbox
 second, sends a comment as a heartbeat when idle, and ends by itself after
 ``SSE_STREAM_SECONDS`` with a ``retry:`` hint, so that a gunicorn thread is never held for
 good and the client resumes exactly where it was.
+
+Streams never starve the API: under gunicorn's threaded workers each open stream holds one
+of the worker's threads, so a process serves at most ``SSE_MAX_STREAMS`` streams at once
+(``SRS_SSE_MAX_STREAMS``; by default its threads less two, see service.web.serving). A
+stream past the cap is refused before it starts: 503 problem+json with ``Retry-After``,
+and the dashboard then polls and tries the stream again later. The other threads are
+always left to the API (probes, reads, writes).
 """
 
 from __future__ import annotations
 
 import json
+import select as io_select
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import validate
 from sqlalchemy import select
@@ -30,6 +39,7 @@ from service.delivery.outbox import event_json, latest_event_id
 from service.web.api.common import Blueprint, StrictSchema, read_operation
 from service.web.api.contract import MAX_ROW_ID
 from service.web.database import database
+from service.web.errors import ProblemSchema, ServiceUnavailable
 
 blp = Blueprint("events", __name__, description="Live events (Server-Sent Events)")
 
@@ -39,6 +49,57 @@ POLL_LIMIT = 500
 # worker's SIGTERM, SIGINT and SIGQUIT): open streams end at once with their retry hint
 # instead of holding the worker until gunicorn's graceful timeout runs out and it is killed.
 STOPPING = threading.Event()
+# A refused stream's Retry-After (seconds): about as long as a stream lasts would be too
+# long for a dashboard that polls meanwhile; a few dashboards' worth of streams end and
+# free their slots within this.
+REFUSED_RETRY_AFTER = 30
+
+
+class StreamSlots:
+    """At most ``limit`` streams of this process at once (None: no cap). Each slot is taken
+    before a stream starts and given back when the server closes the response: at its end,
+    when the client went away, or when the worker stops."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.open = 0
+
+    def take(self, limit: int | None) -> bool:
+        with self._lock:
+            if limit is not None and self.open >= limit:
+                return False
+            self.open += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.open -= 1
+
+
+def stream_slots(app) -> StreamSlots:
+    """This process's slots for the app (each gunicorn worker has its own app after fork)."""
+    return app.extensions.setdefault("srs_event_streams", StreamSlots())
+
+
+class _HeldStream:
+    """The stream's iterable: the WSGI server calls close() exactly when it is done with
+    the response, even when the generator never started (a client that left at once),
+    which a ``finally`` inside the generator would not see."""
+
+    def __init__(self, stream: Iterator[str], slots: StreamSlots) -> None:
+        self._stream = stream
+        self._slots: StreamSlots | None = slots
+
+    def __iter__(self) -> Iterator[str]:
+        return self._stream
+
+    def close(self) -> None:
+        try:
+            self._stream.close()  # type: ignore[attr-defined]
+        finally:
+            slots, self._slots = self._slots, None
+            if slots is not None:
+                slots.give_back()
 
 
 # Event ids are INTEGER columns, like every id: a cursor past the largest is refused (400)
@@ -94,6 +155,28 @@ def _poll(factory: sessionmaker[Session], after: int, claim_id, types) -> list[d
         return [event_json(row) for row in rows]
 
 
+def client_gone_probe(environ) -> Callable[[], bool]:
+    """Whether the client has hung up, seen without writing to it: gunicorn hands the
+    connection's socket over in the environ, and a readable socket with nothing to read
+    has been closed by the other end. So a stream's slot is free within a poll of the
+    client leaving (a reloaded dashboard) instead of at the next failed heartbeat write.
+    Other servers (the test client): never gone."""
+    sock = environ.get("gunicorn.socket")
+    if not isinstance(sock, socket.socket):
+        return lambda: False
+
+    def gone() -> bool:
+        try:
+            readable, _, _ = io_select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False
+        except (OSError, ValueError):  # reset, closed, or a TLS socket (cannot peek)
+            return not hasattr(sock, "do_handshake")
+
+    return gone
+
+
 def _frame(event: dict) -> str:
     data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n"
@@ -106,6 +189,7 @@ def event_stream(
     *,
     claim_id: int | None = None,
     types: list[str] | None = None,
+    client_gone: Callable[[], bool] = lambda: False,
 ) -> Iterator[str]:
     # An id with no data sets the client's Last-Event-ID without dispatching an event, so a
     # client that reconnects before any event arrived still resumes from here.
@@ -119,7 +203,7 @@ def event_stream(
         now = time.monotonic()
         if events:
             last_sent = now
-        if now - started >= settings.duration:
+        if now - started >= settings.duration or client_gone():
             break
         if len(events) == POLL_LIMIT:
             continue
@@ -162,7 +246,20 @@ class Events(MethodView):
                         }
                     }
                 },
-            }
+            },
+            "503": {
+                "description": "This server process already serves as many streams as it "
+                "may (`SRS_SSE_MAX_STREAMS`, so that streams never take every thread from "
+                "the rest of the API): try again after `Retry-After` seconds, and poll the "
+                "API meanwhile, as the dashboard does.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before opening the stream again",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+                "content": {"application/problem+json": {"schema": ProblemSchema}},
+            },
         },
     )
     def get(self, args, headers):
@@ -181,11 +278,24 @@ class Events(MethodView):
             heartbeat=float(config["SSE_HEARTBEAT_SECONDS"]),
             retry_ms=int(config["SSE_RETRY_MILLISECONDS"]),
         )
+        limit = config.get("SSE_MAX_STREAMS")
+        slots = stream_slots(app)
+        if not slots.take(None if limit is None else int(limit)):
+            raise ServiceUnavailable(
+                "This server has as many event streams open as it serves at once; "
+                f"poll the API and open the stream again after {REFUSED_RETRY_AFTER} s.",
+                headers={"Retry-After": str(REFUSED_RETRY_AFTER)},
+            )
         stream = event_stream(
-            factory, after, settings, claim_id=args.get("claim_id"), types=args.get("types")
+            factory,
+            after,
+            settings,
+            claim_id=args.get("claim_id"),
+            types=args.get("types"),
+            client_gone=client_gone_probe(request.environ),
         )
         return Response(
-            stream,
+            _HeldStream(stream, slots),
             mimetype="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -1,6 +1,7 @@
 // The dashboard's only script (no inline scripts: the CSP allows none). Filters submit on
 // change; the board and the claim page follow the /api/v1/events stream, and poll every
-// few seconds whenever the stream is unavailable (not deployed, or reconnecting).
+// few seconds whenever the stream is unavailable (not deployed, refused because the server
+// serves as many streams as it may, or reconnecting), opening it again later.
 (function () {
   'use strict';
 
@@ -29,28 +30,57 @@
       startPolling('this browser has no event streams');
       return;
     }
-    var source = new EventSource('/api/v1/events');
-    source.addEventListener('open', function () {
-      stopPolling();
-      setMode('live: event stream');
-      onEvent(null); // catch up with whatever happened while disconnected
-    });
-    source.addEventListener('error', function () {
-      startPolling(source.readyState === EventSource.CLOSED
-        ? 'event stream unavailable' : 'event stream reconnecting');
-    });
-    EVENT_TYPES.forEach(function (type) {
-      source.addEventListener(type, function (message) {
-        var event;
-        try {
-          event = JSON.parse(message.data);
-        } catch (error) {
-          event = { type: type, claim_id: null };
-        }
-        onEvent(event);
+    // A stream the server refused (503 while it serves as many streams as it may, or any
+    // other failure EventSource does not retry by itself) is opened again after a while:
+    // RETRY_MS (the 503's Retry-After), doubled after each refusal up to RETRY_MAX_MS, with
+    // jitter so that many refused tabs do not come back together. Polling meanwhile.
+    var RETRY_MS = 30000;
+    var RETRY_MAX_MS = 300000;
+    var retryMs = RETRY_MS;
+    var retryTimer = null;
+    var source = null;
+    function connect() {
+      retryTimer = null;
+      source = new EventSource('/api/v1/events');
+      var current = source;
+      source.addEventListener('open', function () {
+        retryMs = RETRY_MS;
+        stopPolling();
+        setMode('live: event stream');
+        onEvent(null); // catch up with whatever happened while disconnected
       });
+      source.addEventListener('error', function () {
+        if (current.readyState === EventSource.CLOSED) {
+          startPolling('event stream unavailable; trying again in ' +
+            Math.round(retryMs / 1000) + ' s');
+          if (retryTimer === null) {
+            retryTimer = window.setTimeout(connect, retryMs * (0.75 + Math.random() / 2));
+            retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+          }
+        } else {
+          startPolling('event stream reconnecting');
+        }
+      });
+      EVENT_TYPES.forEach(function (type) {
+        current.addEventListener(type, function (message) {
+          var event;
+          try {
+            event = JSON.parse(message.data);
+          } catch (error) {
+            event = { type: type, claim_id: null };
+          }
+          onEvent(event);
+        });
+      });
+    }
+    connect();
+    window.addEventListener('pagehide', function () {
+      if (retryTimer !== null) {
+        window.clearTimeout(retryTimer);
+        retryTimer = null;
+      }
+      source.close();
     });
-    window.addEventListener('pagehide', function () { source.close(); });
   }
 
   function clock() {
