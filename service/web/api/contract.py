@@ -88,14 +88,13 @@ def tighten_nullable_refs(node: Any) -> None:
     """Rewrite apispec's loose nullable nested schemas in place, wherever they are."""
     for found in objects_in(node):
         branches = found.get("anyOf")
-        if (
-            isinstance(branches, list)
-            and len(branches) == 2
-            and set(branches[0]) == {"$ref"}
-            and branches[1] == _LOOSE_NULL
-        ):
+        if not (isinstance(branches, list) and len(branches) == 2 and _LOOSE_NULL in branches):
+            continue
+        # apispec writes the two branches in either order (PATCH schemas: null first).
+        ref = branches[1 - branches.index(_LOOSE_NULL)]
+        if isinstance(ref, dict) and set(ref) == {"$ref"}:
             del found["anyOf"]
-            found["allOf"] = [branches[0]]
+            found["allOf"] = [ref]
             found["nullable"] = True
 
 
