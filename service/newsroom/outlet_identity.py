@@ -40,11 +40,12 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 
+from service.newsroom.text_folding import fold
+
 SUGGESTION_FLOOR = 60.0
 SUGGESTIONS = 3
 
 _LEADING_THE = re.compile(r"^the\s+(?=\S)")
-_APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
 _WWW = "www."
 # "mailto:x", but not "reuters.com:443/…" (a host and its port).
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
@@ -54,25 +55,12 @@ def normalise_outlet_name(name: str) -> str:
     """The form two spellings of one name share: ``"The Times of Israel"`` → ``"times of
     israel"``, ``"REUTERS."`` → ``"reuters"``, ``"Al Jazéera"`` → ``"al jazeera"``.
 
-    Compatibility decomposition (NFKD) drops diacritics (the combining marks) and folds
-    ligatures and full-width forms; case is folded (``casefold``: ß → ss); apostrophes
-    vanish (``Ha'aretz`` → ``haaretz``); ``&`` reads "and"; any other character that is
-    not a letter or a digit, in any script, separates words; one leading "the" goes;
-    whitespace collapses. A name of punctuation only normalises to ``""``.
+    Folded as :func:`~service.newsroom.text_folding.fold` folds (diacritics, ligatures and
+    full-width forms, case, apostrophes, punctuation, whitespace); ``&`` reads "and"; one
+    leading "the" goes. A name of punctuation only normalises to ``""``.
     """
-    decomposed = unicodedata.normalize("NFKD", name)
-    out = []
-    for char in decomposed:
-        category = unicodedata.category(char)
-        if category.startswith("M") or char in _APOSTROPHES:
-            continue  # combining marks (diacritics, Arabic harakat) and apostrophes
-        if char == "&":
-            out.append(" and ")
-        elif category[0] in "LN":
-            out.append(char)
-        else:
-            out.append(" ")
-    folded = " ".join("".join(out).casefold().split())
+    # NFKD first, so that a full-width ampersand is one too.
+    folded = fold(unicodedata.normalize("NFKD", name).replace("&", " and "))
     return _LEADING_THE.sub("", folded)
 
 
