@@ -1,4 +1,5 @@
-"""Reads and validates the seed story: outlets with their priors, and reports of claims.
+"""Reads and validates the seed story: outlets with their priors, the other names and the
+web domains newsrooms know them by, and reports of claims.
 
 Pure: returns dataclasses and raises :class:`scoring.interchange.RecordError` naming the
 file, record and field of the first bad value. Persisting them is the service's job
@@ -20,6 +21,13 @@ OUTLETS_FILE = SEEDS_DIR / "outlets.json"
 STORY_FILE = SEEDS_DIR / "story.jsonl"
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A domain as the outlet_domains table holds it: lower-case host labels, no "www.", no
+# scheme, port or path (in ASCII: internationalised names in their xn-- form).
+DOMAIN_PATTERN = re.compile(r"^(?!www\.)(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}$")
+MAX_NAME_LENGTH = 200
+OUTLET_FIELDS = frozenset(
+    {"name", "slug", "kind", "prior_reliability", "rationale", "country", "aliases", "domains"}
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class OutletSeed:
     prior_reliability: float
     rationale: str
     country: str | None = None
+    # Other names newsrooms use for it ("MEE", "Kan 11") and the domains it publishes on.
+    aliases: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
 
 
 def slugify(name: str) -> str:
@@ -45,9 +56,7 @@ def outlet_from_json(obj: object, index: int) -> OutletSeed:
     for field in ("name", "slug", "kind", "prior_reliability", "rationale"):
         if obj.get(field) in (None, ""):
             raise RecordError(index, field, "is required")
-    unknown = sorted(
-        set(obj) - {"name", "slug", "kind", "prior_reliability", "rationale", "country"}
-    )
+    unknown = sorted(set(obj) - OUTLET_FIELDS)
     if unknown:
         raise RecordError(index, unknown[0], "is not a field of an outlet")
     if obj["kind"] not in OUTLET_KINDS:
@@ -62,6 +71,16 @@ def outlet_from_json(obj: object, index: int) -> OutletSeed:
         not isinstance(country, str) or not re.fullmatch(r"[A-Z]{2}", country)
     ):
         raise RecordError(index, "country", "must be an ISO 3166-1 alpha-2 code such as 'GB'")
+    aliases = _string_list(obj, "aliases", index)
+    for alias in aliases:
+        if not alias.strip() or len(alias) > MAX_NAME_LENGTH:
+            raise RecordError(index, "aliases", f"{alias!r} is not a name of 1 to 200 characters")
+    domains = _string_list(obj, "domains", index)
+    for domain in domains:
+        if not DOMAIN_PATTERN.match(domain):
+            raise RecordError(
+                index, "domains", f"{domain!r} is not a lower-case domain without 'www.'"
+            )
     return OutletSeed(
         name=str(obj["name"]),
         slug=obj["slug"],
@@ -69,7 +88,16 @@ def outlet_from_json(obj: object, index: int) -> OutletSeed:
         prior_reliability=float(prior),
         rationale=str(obj["rationale"]),
         country=country,
+        aliases=tuple(aliases),
+        domains=tuple(domains),
     )
+
+
+def _string_list(obj: dict, field: str, index: int) -> list[str]:
+    values = obj.get(field, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise RecordError(index, field, "must be a list of strings")
+    return values
 
 
 def read_outlets(path: Path = OUTLETS_FILE) -> list[OutletSeed]:
@@ -87,6 +115,20 @@ def read_outlets(path: Path = OUTLETS_FILE) -> list[OutletSeed]:
             if value in seen:
                 raise RecordError(index, attribute, f"duplicate outlet {attribute} {value!r}")
             seen.add(value)
+    # A name or domain names one outlet: no alias repeats a name or another alias (case
+    # aside; the service folds more, and its test holds the file to that), no domain
+    # belongs to two outlets.
+    holders = {outlet.name.casefold(): index for index, outlet in enumerate(outlets, start=1)}
+    for index, outlet in enumerate(outlets, start=1):
+        for alias in outlet.aliases:
+            if holders.setdefault(alias.casefold(), index) != index:
+                raise RecordError(index, "aliases", f"{alias!r} names two outlets")
+    domains: set[str] = set()
+    for index, outlet in enumerate(outlets, start=1):
+        for domain in outlet.domains:
+            if domain in domains:
+                raise RecordError(index, "domains", f"{domain!r} belongs to two outlets")
+            domains.add(domain)
     return outlets
 
 
