@@ -88,15 +88,18 @@ def test_a_bad_record_is_refused_naming_line_and_field(tmp_path, bad, field):
     assert f"line 2, field '{field}'" in str(raised.value)
 
 
+GOOD_OUTLET = {
+    "name": "A",
+    "slug": "a",
+    "kind": "wire_agency",
+    "prior_reliability": 0.8,
+    "rationale": "r",
+}
+
+
 def test_a_bad_outlet_is_refused_naming_record_and_field(tmp_path):
     path = tmp_path / "outlets.json"
-    good = {
-        "name": "A",
-        "slug": "a",
-        "kind": "wire_agency",
-        "prior_reliability": 0.8,
-        "rationale": "r",
-    }
+    good = GOOD_OUTLET
     path.write_text(json.dumps([good, {**good, "name": "B", "slug": "b", "prior_reliability": 1}]))
     with pytest.raises(RecordError) as raised:
         read_outlets(path)
@@ -183,16 +186,9 @@ def test_seeded_aliases_and_domains_are_stored_once(uow):
     ],
 )
 def test_bad_outlet_names_are_refused(tmp_path, change, field):
-    good = {
-        "name": "A",
-        "slug": "a",
-        "kind": "wire_agency",
-        "prior_reliability": 0.8,
-        "rationale": "r",
-    }
-    kan = {**good, "name": "Kan", "slug": "kan", "domains": ["kan.org.il"]}
+    kan = {**GOOD_OUTLET, "name": "Kan", "slug": "kan", "domains": ["kan.org.il"]}
     path = tmp_path / "outlets.json"
-    path.write_text(json.dumps([kan, {**good, **change}]))
+    path.write_text(json.dumps([kan, {**GOOD_OUTLET, **change}]))
     with pytest.raises(RecordError) as raised:
         read_outlets(path)
     assert (raised.value.line, raised.value.field) == (2, field)
