@@ -5,7 +5,7 @@
 A scratch database ``srs_bench_api`` gets the seed story and a synthetic history (bulk
 import), an admin key, and rate limits high enough not to answer 429. The service and a
 bare Flask endpoint run under the same production gunicorn settings
-(:func:`service.serving.production_options`: one worker per core, 4 threads each), and
+(:func:`service.web.serving.production_options`: one worker per core, 4 threads each), and
 wrk measures, each after a warm-up:
 
 - ``bare_flask``: ``GET /bare``, a fixed JSON document (a score response captured from
@@ -306,7 +306,7 @@ def main() -> None:
 
 
 def production_options_summary() -> dict:
-    from service.serving import production_options
+    from service.web.serving import production_options
 
     return production_options("127.0.0.1", 0)
 

@@ -42,7 +42,7 @@ def import_lines(url: str, path: Path, n: int, prefix: str) -> None:
 def claims_of_size(app, low: int, high: int, prefix: str, count: int) -> list[int]:
     """Up to ``count`` claims with ``low`` to ``high`` live reports, keys from ``prefix``."""
     from models import Claim
-    from service.database import unit_of_work
+    from service.web.database import unit_of_work
 
     with unit_of_work(app) as uow:
         return list(
@@ -57,7 +57,7 @@ def claims_of_size(app, low: int, high: int, prefix: str, count: int) -> list[in
 
 def time_requests(app, client, headers, claim_ids: list[int]) -> dict:
     """One POST /reports per claim; latency percentiles and statements per request."""
-    from service.database import database
+    from service.web.database import database
 
     statements = []
 
@@ -130,9 +130,9 @@ def main() -> None:
         subprocess.run([SRS, "db", "upgrade"], env=env, check=True, capture_output=True)
         import_lines(url, Path(tmp) / "small.jsonl", args.small, "a-")
         from models import Report
-        from service.app import create_app
-        from service.database import unit_of_work
-        from service.keys import issue_key
+        from service.newsroom.keys import issue_key
+        from service.web.app import create_app
+        from service.web.database import unit_of_work
 
         app = create_app(
             {
@@ -171,7 +171,7 @@ def main() -> None:
                     **time_requests(app, client, headers, claims),
                 }
         plan = evidence_plan(url, claims_of_size(app, 6, 10, "b-", 1)[0])
-        from service.database import database
+        from service.web.database import database
 
         database(app).engine.dispose()
     print_table(

@@ -63,10 +63,10 @@ def main() -> None:
         from sqlalchemy import func, select
 
         from models import Claim
-        from service.app import create_app
-        from service.database import database, unit_of_work
-        from service.importing import import_file
-        from service.keys import issue_key
+        from service.newsroom.keys import issue_key
+        from service.operations.importing import import_file
+        from service.web.app import create_app
+        from service.web.database import database, unit_of_work
 
         app = create_app(
             {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from service.serving import GunicornServer, production_options
+from service.web.serving import GunicornServer, production_options
 
 
 def bare_app(document):
@@ -42,7 +42,7 @@ def main() -> None:
             document = json.load(body)
         GunicornServer(lambda: bare_app(document), options).run()
     else:
-        from service.app import create_app
+        from service.web.app import create_app
 
         GunicornServer(lambda: create_app({"DATABASE_URL": args.database_url}), options).run()
 

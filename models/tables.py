@@ -358,7 +358,7 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str] = mapped_column(String(500), default="")
-    # The normalized filter (see service.subscriptions); NULL matches every event.
+    # The normalized filter (see service.newsroom.subscriptions); NULL matches every event.
     filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Kept as it is, not hashed: signing each delivery needs the secret itself.
     secret: Mapped[str] = mapped_column(String(200))
@@ -372,7 +372,7 @@ class Subscription(Base):
 class OutboxEvent(Base):
     """Something that happened, written in the transaction that made it happen.
 
-    Ids grow in commit order (see service.outbox), so ``id > last seen`` is a safe cursor
+    Ids grow in commit order (see service.delivery.outbox), so ``id > last seen`` is a safe cursor
     for the event stream and for ``Last-Event-ID``.
     """
 

@@ -88,7 +88,7 @@ def uow(session_factory) -> Iterator[UnitOfWork]:
 
 @pytest.fixture
 def app(database_url: str):
-    from service.app import create_app
+    from service.web.app import create_app
 
     return create_app({"TESTING": True, "DATABASE_URL": database_url})
 
@@ -108,8 +108,8 @@ def cli_runner():
 @pytest.fixture
 def seeded(app):
     """The app with the seed story loaded."""
-    from service.database import unit_of_work
-    from service.importing import load_seed_story
+    from service.operations.importing import load_seed_story
+    from service.web.database import unit_of_work
 
     with app.app_context(), unit_of_work(app) as unit:
         load_seed_story(unit.session)
@@ -120,8 +120,8 @@ def seeded(app):
 @pytest.fixture
 def api_keys(app) -> dict[str, str]:
     """One live key per scope, by scope name: {"read": "srs_…", …}."""
-    from service.database import unit_of_work
-    from service.keys import SCOPES, issue_key
+    from service.newsroom.keys import SCOPES, issue_key
+    from service.web.database import unit_of_work
 
     with unit_of_work(app) as unit:
         issued = {scope: issue_key(unit.session, f"test {scope}", scope).key for scope in SCOPES}

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from service.app import create_app
-from service.request_limits import MAX_JSON_DEPTH, MAX_JSON_STRING_BYTES
+from service.web.app import create_app
+from service.web.request_limits import MAX_JSON_DEPTH, MAX_JSON_STRING_BYTES
 
 PROBLEM = "application/problem+json"
 
@@ -178,7 +178,7 @@ def test_keys_never_appear_in_logs(seeded, client, api_keys, caplog):
 def test_keys_are_compared_in_constant_time(seeded, client, api_keys, monkeypatch):
     import hmac
 
-    import service.keys
+    import service.newsroom.keys
 
     calls = []
     original = hmac.compare_digest
@@ -187,7 +187,7 @@ def test_keys_are_compared_in_constant_time(seeded, client, api_keys, monkeypatc
         calls.append((len(a), len(b)))
         return original(a, b)
 
-    monkeypatch.setattr(service.keys.hmac, "compare_digest", recording)
+    monkeypatch.setattr(service.newsroom.keys.hmac, "compare_digest", recording)
     key = api_keys["read"]
     client.get("/api/v1/claims", headers={"Authorization": f"Bearer {key}"})
     near_miss = key[:-1] + ("A" if key[-1] != "A" else "B")

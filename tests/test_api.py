@@ -103,7 +103,7 @@ def test_similar_claims(seeded, client, auth):
 
 
 def test_open_reads_need_no_key(database_url):
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "OPEN_READS": True})
     assert app.test_client().get("/api/v1/claims").status_code == 200
@@ -117,7 +117,7 @@ def test_health_and_readiness(app, client):
 
 
 def test_readiness_fails_when_the_database_is_unreachable():
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     client = app.test_client()
@@ -392,7 +392,7 @@ def test_error_statuses_are_problem_json(seeded, client, auth):
 
 
 def test_a_body_over_the_limit_is_413(database_url, api_keys):
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "MAX_CONTENT_LENGTH": 1000})
     response = app.test_client().post(
@@ -461,7 +461,7 @@ def test_a_changed_claim_text_under_the_same_key_is_refused(seeded, client, auth
 
 
 def _limited_app(database_url, **limits):
-    from service.app import create_app
+    from service.web.app import create_app
 
     return create_app({"TESTING": True, "DATABASE_URL": database_url, **limits})
 

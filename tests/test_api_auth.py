@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.app import create_app
+from service.web.app import create_app
 
 # For each scope an operation needs, a key that is valid but not enough.
 WEAKER_SCOPE = {"write": "read", "verdict": "write", "admin": "verdict"}

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from reliability_figures import record_figures
 
-from service.app import create_app
+from service.web.app import create_app
 
 PROBLEM = "application/problem+json"
 IDEMPOTENCY = "Idempotency-Key"
@@ -81,9 +81,9 @@ def fuzzed_app(database_url):
             "SSE_POLL_SECONDS": 0.05,
         }
     )
-    from service.database import unit_of_work
-    from service.importing import load_seed_story
-    from service.keys import issue_key
+    from service.newsroom.keys import issue_key
+    from service.operations.importing import load_seed_story
+    from service.web.database import unit_of_work
 
     with app.app_context(), unit_of_work(app) as unit:
         load_seed_story(unit.session)

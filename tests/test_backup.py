@@ -14,10 +14,10 @@ from sqlalchemy import select
 from models import Base
 from models.database import UnitOfWork, make_engine, make_session_factory
 from models.migrate import upgrade
-from service.app import create_app
-from service.backup import KINDS, NOT_BACKED_UP, empty_database
 from service.cli import main
-from service.consistency import check_consistency
+from service.operations.backup import KINDS, NOT_BACKED_UP, empty_database
+from service.operations.consistency import check_consistency
+from service.web.app import create_app
 
 
 def _headers(key: str) -> dict[str, str]:
@@ -26,10 +26,10 @@ def _headers(key: str) -> dict[str, str]:
 
 def _populate(database_url: str) -> dict[str, str]:
     """A database with a bit of everything the service stores, written through the API."""
-    from service.database import unit_of_work
-    from service.importing import load_seed_story
-    from service.keys import SCOPES, issue_key
-    from service.learning import activate, fit_model_version, rescore_open_claims
+    from service.newsroom.keys import SCOPES, issue_key
+    from service.newsroom.learning import activate, fit_model_version, rescore_open_claims
+    from service.operations.importing import load_seed_story
+    from service.web.database import unit_of_work
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url})
     with unit_of_work(app) as uow:

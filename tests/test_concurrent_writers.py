@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Claim, Report, Verdict
 from models.database import UnitOfWork, make_engine, make_session_factory
-from service.consistency import check_consistency
+from service.operations.consistency import check_consistency
 
 CLIENTS = 8
 REPORTS_PER_CLIENT = 500

@@ -3,7 +3,7 @@ load on PostgreSQL, twice, and start it again each time.
 
 Clients keep retrying with their Idempotency-Keys across the crashes. Afterwards every
 report that got a 201 is stored once with the id it was given, none is stored twice, and
-the database is whole (service/consistency.py): every claim's score equals a batch
+the database is whole (service/operations/consistency.py): every claim's score equals a batch
 recompute, its history ends at its score, every idempotent response names stored rows. A
 half-written report, score or outbox event would fail one of these checks.
 
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from models import Delivery, OutboxEvent, Report
 from models.database import UnitOfWork, make_engine, make_session_factory
-from service.consistency import check_consistency
+from service.operations.consistency import check_consistency
 
 CLIENTS = 4
 CLAIMS = 8

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Claim, ScoreHistory, Verdict
-from service.database import unit_of_work
+from service.web.database import unit_of_work
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -51,7 +51,7 @@ def test_pages_need_a_signed_in_key_unless_reads_are_open(seeded, client):
 
 
 def test_open_reads_show_the_board_without_signing_in(database_url):
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "OPEN_READS": True})
     response = app.test_client().get("/")
@@ -71,7 +71,7 @@ def test_sign_in_keeps_the_key_id_in_a_flagged_cookie_never_the_key(seeded, clie
 
 
 def test_secure_cookie_when_configured(database_url, api_keys):
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": True})
     client = app.test_client()

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from models import Report
 from models.database import UnitOfWork, make_engine, make_session_factory
-from service.consistency import check_consistency
+from service.operations.consistency import check_consistency
 
 OUTAGE_SECONDS = 6
 RECOVERY_TIMEOUT = 60

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from service.events import EVENT_TYPES, crosses, filter_matches
-from service.webhooks import event_body, sign, verify
-from service.worker import backoff_delay
+from service.delivery.events import EVENT_TYPES, crosses, filter_matches
+from service.delivery.webhooks import event_body, sign, verify
+from service.delivery.worker import backoff_delay
 
 SCORE = "claim.score_changed"
 

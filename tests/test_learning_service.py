@@ -81,8 +81,8 @@ def test_fit_without_verdicts_refuses_and_keeps_the_prior_model(cli_runner, data
 
 
 def test_models_api_fits_lists_and_activates(app, client, auth, synthetic_file):
-    from service.database import unit_of_work
-    from service.importing import import_file
+    from service.operations.importing import import_file
+    from service.web.database import unit_of_work
 
     import_file(app.config["DATABASE_URL"], str(synthetic_file))
     fitted = client.post("/api/v1/models", headers=auth("admin"))

@@ -101,7 +101,7 @@ def test_logging_config_writes_json_lines_with_the_request_id(app, capsys):
     import json
     import logging.config
 
-    from service.observability import logging_config
+    from service.web.observability import logging_config
 
     logger_names = ("", "gunicorn.error", "gunicorn.access")
     saved = {
@@ -127,7 +127,7 @@ def test_logging_config_writes_json_lines_with_the_request_id(app, capsys):
 
 def test_outbox_backlog_and_delivery_failures_are_read_from_the_database(seeded, client, auth):
     from models import Delivery
-    from service.database import unit_of_work
+    from service.web.database import unit_of_work
 
     subscribed = client.post(
         "/api/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")

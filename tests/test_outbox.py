@@ -15,10 +15,10 @@ from models import Claim, Delivery, OutboxEvent, Subscription
 from models.base import utcnow
 from models.database import UnitOfWork
 from scoring.interchange import InterchangeRecord
-from service import outbox
-from service.database import unit_of_work
-from service.importing import load_seed_story
-from service.recording import ReportRecorder
+from service.delivery import outbox
+from service.newsroom.recording import ReportRecorder
+from service.operations.importing import load_seed_story
+from service.web.database import unit_of_work
 
 MOVE_KEY = "hamas-leadership-moved-to-turkey"
 
@@ -89,7 +89,7 @@ def test_a_refused_batch_writes_no_event(seeded, client, auth):
 
 
 def _factory(app):
-    from service.database import database
+    from service.web.database import database
 
     return database(app).session_factory
 
@@ -161,14 +161,14 @@ def test_every_code_path_emits_its_event(seeded, client, auth):
 
 
 def test_model_activation_emits_an_event(seeded):
-    from service.learning import activate
+    from service.newsroom.learning import activate
 
     factory = _factory(seeded)
     mark = _events(factory)[-1].id
     with UnitOfWork(factory) as uow:
         from models import ModelVersion
         from scoring.attribution import default_parameters
-        from service.model_store import parameters_to_json
+        from service.newsroom.model_store import parameters_to_json
 
         for version in ("v-a", "v-b"):
             uow.session.add(

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from models import Claim, Report
-from service.auth import Caller
-from service.database import database, unit_of_work
-from service.editorial import record_reports, resolve_claim
+from service.newsroom.editorial import record_reports, resolve_claim
+from service.newsroom.keys import Caller
+from service.web.database import database, unit_of_work
 
 EDITOR = Caller(key_id=None, name="test", scope="admin")
 OUTLETS = ["Reuters", "Kan", "TASS", "Middle East Eye", "Al Jazeera", "The Times of Israel"]

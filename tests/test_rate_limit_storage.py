@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from service.rate_limits import InlineSweepMemoryStorage, limiter
+from service.web.rate_limits import InlineSweepMemoryStorage, limiter
 
 
 def test_counts_expire_and_idle_keys_are_swept_without_threads():

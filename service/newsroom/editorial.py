@@ -1,0 +1,292 @@
+"""What editors and fact-checkers do, as use cases on a session.
+
+Each function takes what the caller asked for and the request's session, changes the
+claim, its score and the audit trail together, and leaves the commit to the caller. The
+API's views are thin: parse, call one of these, dump.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, Claim, Outlet, Report, Verdict
+from models.base import utcnow
+from scoring.evidence import ClaimScore
+from scoring.interchange import InterchangeRecord, RecordError
+from seeds.loader import OutletSeed, slugify
+from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
+from service.newsroom.keys import Caller
+from service.newsroom.model_store import active_parameters
+from service.newsroom.recording import ReportRecorder
+from service.newsroom.rescoring import lock_claims, rescore_claim
+from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
+from service.web.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+@dataclass
+class RecordWarning:
+    code: str
+    message: str
+    claim_id: int | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class RecordedReports:
+    reports: list[Report]
+    scores: dict[int, ClaimScore]
+    warnings: list[RecordWarning] = field(default_factory=list)
+
+
+def audit(session: Session, caller: Caller, action: str, target: str, **detail: Any) -> None:
+    session.add(
+        AuditEntry(
+            api_key_id=caller.key_id,
+            actor=caller.name,
+            action=action,
+            target=target,
+            detail=detail or None,
+        )
+    )
+
+
+def get_or_404(session: Session, model, ident: int, what: str):
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"No {what} with id {ident}.")
+    return row
+
+
+# -- reports ---------------------------------------------------------------------------------
+def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[InterchangeRecord, dict]:
+    """The interchange record a request body describes, and the rows it names by id."""
+    named: dict[str, Any] = {}
+    claim_key, claim_text = body.get("claim_key"), body.get("claim")
+    if body.get("claim_id") is not None:
+        claim = get_or_404(session, Claim, body["claim_id"], "claim")
+        if claim_key is not None and claim_key != claim.key:
+            raise RecordError(None, "claim_key", f"does not match claim {claim.id}'s key")
+        claim_key, claim_text = claim.key, claim.text
+        named["claim"] = claim
+    outlet_name = body.get("outlet")
+    if body.get("outlet_id") is not None:
+        outlet = get_or_404(session, Outlet, body["outlet_id"], "outlet")
+        if outlet_name is not None and outlet_name != outlet.name:
+            raise RecordError(None, "outlet", f"does not match outlet {outlet.id}'s name")
+        outlet_name = outlet.name
+        named["outlet"] = outlet
+    cites = body.get("cites")
+    if isinstance(cites, int):
+        cited = session.get(Report, cites)
+        if cited is None:
+            raise RecordError(None, "cites", f"names no stored report: {cites}")
+        named["cites"] = cited
+        cites = cited.key
+    record = InterchangeRecord(
+        claim_key=claim_key,
+        claim=claim_text.strip(),
+        outlet=outlet_name.strip(),
+        stance=body["stance"],
+        verdict=body.get("verdict"),
+        report_key=body.get("report_key"),
+        attribution=body.get("attribution") or "unattributed",
+        source=body.get("source"),
+        interested_party=bool(body.get("interested_party")),
+        cites=cites,
+        published_at=body.get("published_at"),
+        url=body.get("url"),
+        quote=body.get("quote"),
+    )
+    return record, named
+
+
+def _similar_claim_warning(
+    session: Session, claim: Claim, threshold: float
+) -> RecordWarning | None:
+    others: list[SimilarClaim] = [
+        s for s in similar_claims(session, claim.text, k=2) if s.claim_id != claim.id
+    ]
+    if others and others[0].similarity >= threshold:
+        best = others[0]
+        return RecordWarning(
+            code="similar_claim",
+            message=f"New claim {claim.key!r} reads like claim {best.claim_id} ({best.key!r}): "
+            "attach reports to it instead if it is the same claim.",
+            claim_id=best.claim_id,
+            similarity=round(best.similarity, 4),
+        )
+    return None
+
+
+def record_reports(
+    session: Session,
+    bodies: list[dict[str, Any]],
+    caller: Caller,
+    *,
+    similarity_threshold: float,
+    can_resolve: bool,
+) -> RecordedReports:
+    """Record reports all or nothing; a RecordError names the failing item (0-based)."""
+    recorder = ReportRecorder(session, actor=caller.actor)
+    recorder.lock_stored_claims(
+        (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
+    )
+    reports = []
+    for index, body in enumerate(bodies):
+        try:
+            record, named = _record_from_body(session, body)
+            if record.verdict is not None and not can_resolve:
+                raise Forbidden("A report with a non-null verdict needs the 'verdict' scope.")
+            reports.append(recorder.add(record, index, **named))
+        except RecordError as error:
+            raise RecordError(index, error.field, error.message) from None
+    summary = recorder.finish(cause=f"report recorded by {caller.actor}")
+    session.flush()
+    warnings = []
+    for claim in recorder.created_claims:
+        warning = _similar_claim_warning(session, claim, similarity_threshold)
+        if warning is not None:
+            warnings.append(warning)
+    for report in reports:
+        audit(session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id)
+    return RecordedReports(reports=reports, scores=summary.scores, warnings=warnings)
+
+
+def retract_report(session: Session, report_id: int, reason: str, caller: Caller) -> ClaimScore:
+    report = get_or_404(session, Report, report_id, "report")
+    (claim,) = lock_claims(session, [report.claim_id])
+    # Read again under the claim's lock: a retraction committed while we waited for it
+    # must be seen, or both requests would retract the report and both answer 200.
+    session.refresh(report)
+    if report.retracted_at is not None:
+        raise Conflict(f"Report {report_id} was already retracted.")
+    report.retracted_at = utcnow()
+    report.retraction_reason = reason
+    emit_report_retracted(session, report, reason)
+    score = rescore_claim(
+        session,
+        claim,
+        active_parameters(session),
+        cause=f"report {report.key} retracted by {caller.actor}: {reason}",
+    )
+    audit(session, caller, "retract_report", f"report:{report.key}", reason=reason)
+    return score
+
+
+# -- claims ----------------------------------------------------------------------------------
+def create_claim(
+    session: Session, key: str | None, text: str, caller: Caller, similarity_threshold: float
+) -> tuple[Claim, list[RecordWarning]]:
+    key = key or _key_from_text(text)
+    if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
+        raise Conflict(f"A claim with key {key!r} exists already.")
+    now = utcnow()
+    claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
+    session.add(claim)
+    session.flush()
+    emit_claim_created(session, claim)
+    rescore_claim(session, claim, active_parameters(session), cause=f"created by {caller.actor}")
+    warning = _similar_claim_warning(session, claim, similarity_threshold)
+    audit(session, caller, "create_claim", f"claim:{claim.key}")
+    return claim, [warning] if warning else []
+
+
+def _key_from_text(text: str) -> str:
+    """A slug of the text; a text with no Latin letter or digit (which slugify would turn
+    into its fallback, the same for every such claim) gets a random key instead."""
+    if re.search(r"[A-Za-z0-9]", text):
+        return slugify(text)[:80]
+    return "claim-" + secrets.token_hex(6)
+
+
+def edit_claim(session: Session, claim: Claim, text: str, caller: Caller) -> Claim:
+    claim.text = text.strip()
+    claim.updated_at = utcnow()
+    forget_index()
+    audit(session, caller, "edit_claim", f"claim:{claim.key}")
+    return claim
+
+
+def resolve_claim(
+    session: Session, claim_id: int, verdict: bool, note: str, caller: Caller
+) -> ClaimScore:
+    """A fact-checker's verdict: the claim is resolved and the verdict becomes a label."""
+    get_or_404(session, Claim, claim_id, "claim")
+    (claim,) = lock_claims(session, [claim_id])
+    confidence = claim.confidence
+    session.add(
+        Verdict(
+            claim_id=claim.id,
+            verdict=verdict,
+            note=note,
+            resolved_by=caller.actor,
+            model_confidence=confidence,
+        )
+    )
+    claim.status = "resolved_true" if verdict else "resolved_false"
+    claim.updated_at = utcnow()
+    emit_claim_resolved(session, claim, verdict, confidence, note, caller.actor)
+    score = rescore_claim(
+        session,
+        claim,
+        active_parameters(session),
+        cause=f"resolved {'true' if verdict else 'false'} by {caller.actor}",
+    )
+    audit(session, caller, "resolve_claim", f"claim:{claim.key}", verdict=verdict, note=note)
+    return score
+
+
+# -- outlets ---------------------------------------------------------------------------------
+def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> Outlet:
+    slug = fields.get("slug") or slugify(fields["name"])
+    for column, value in (("name", fields["name"]), ("slug", slug)):
+        if session.scalars(select(Outlet.id).where(getattr(Outlet, column) == value)).first():
+            raise Conflict(f"An outlet with {column} {value!r} exists already.")
+    seed = OutletSeed(
+        name=fields["name"],
+        slug=slug,
+        kind=fields["kind"],
+        prior_reliability=fields["prior_reliability"],
+        rationale=fields["prior_rationale"],
+        country=fields.get("country"),
+    )
+    recorder = ReportRecorder(session, actor=caller.actor)
+    outlet = recorder.ensure_outlet(seed)
+    session.flush()
+    audit(session, caller, "create_outlet", f"outlet:{outlet.slug}")
+    return outlet
+
+
+def edit_outlet(
+    session: Session, outlet: Outlet, changes: dict[str, Any], caller: Caller
+) -> Outlet:
+    """Change an outlet; a new prior or kind rescores every claim it reported on."""
+    if "name" in changes and changes["name"] != outlet.name:
+        taken = session.scalars(select(Outlet.id).where(Outlet.name == changes["name"])).first()
+        if taken is not None:
+            raise Conflict(f"An outlet named {changes['name']!r} exists already.")
+    if not changes:
+        raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
+    rescore = any(
+        changes.get(f, getattr(outlet, f)) != getattr(outlet, f)
+        for f in ("prior_reliability", "kind", "name")
+    )
+    for name, value in changes.items():
+        setattr(outlet, name, value)
+    outlet.updated_at = utcnow()
+    session.flush()
+    if rescore:
+        claim_ids = session.scalars(
+            select(Report.claim_id).where(Report.outlet_id == outlet.id).distinct()
+        ).all()
+        params = active_parameters(session)
+        for claim in lock_claims(session, claim_ids):
+            rescore_claim(session, claim, params, cause=f"outlet {outlet.name} changed")
+    audit(session, caller, "edit_outlet", f"outlet:{outlet.slug}", changes=list(changes))
+    return outlet

@@ -1,0 +1,350 @@
+"""Recording reports: one from the API, a thousand from a batch, millions from a file.
+
+All paths go through :class:`ReportRecorder`, so a line of an import file and a
+``POST /reports`` body are checked by the same rules and stored the same way. The recorder
+works inside the caller's unit of work: nothing is committed here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models import Claim, Outlet, Report, Verdict
+from models.base import utcnow
+from scoring.evidence import ClaimScore, ModelParameters
+from scoring.interchange import InterchangeRecord, RecordError
+from scoring.vocabulary import DEFAULT_OUTLET_KIND
+from seeds.loader import OutletSeed, slugify
+from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
+from service.newsroom.model_store import active_parameters
+from service.newsroom.rescoring import lock_claims, rescore_claims
+
+IMPORT_ACTOR = "import"
+
+
+def insert_if_absent(session: Session, model, unique: str, **values) -> bool:
+    """INSERT a row unless one with the same ``unique`` column exists; True if inserted.
+
+    ``ON CONFLICT DO NOTHING`` rather than SELECT-then-INSERT: two requests naming the
+    same new claim (or outlet) at once would otherwise both insert it and one would fail
+    with a unique violation, a 409 for a valid request. On PostgreSQL the second waits for
+    the first to commit and then finds its row.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(model.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def new_report_key() -> str:
+    return "r-" + secrets.token_hex(8)
+
+
+@dataclass
+class RecordingSummary:
+    reports_created: int = 0
+    reports_unchanged: int = 0
+    claims_created: int = 0
+    outlets_created: int = 0
+    verdicts_created: int = 0
+    scores: dict[int, ClaimScore] = field(default_factory=dict)
+
+
+class ReportRecorder:
+    """Adds interchange records to a session, resolving outlets, claims and citations.
+
+    Parameters
+    ----------
+    session:
+        The unit of work's session; the caller commits.
+    actor:
+        Who is recording (an API key's name, ``import``, ``seed``), for verdicts and audit.
+    """
+
+    def __init__(self, session: Session, actor: str = IMPORT_ACTOR):
+        self.session = session
+        self.actor = actor
+        self.params: ModelParameters = active_parameters(session)
+        self.summary = RecordingSummary()
+        self._outlets: dict[str, Outlet] = {}
+        self._claims: dict[str, Claim] = {}
+        self._reports: dict[str, Report] = {}
+        self._touched_claims: set[int] = set()
+        self._locked: set[int] = set()  # claims locked by lock_stored_claims
+        self._new_claims: list[Claim] = []
+        self._new_reports: list[Report] = []
+        self._resolutions: list[tuple[Claim, Verdict]] = []
+        self.created_claims: list[Claim] = []
+
+    # -- outlets ---------------------------------------------------------------------------
+    def ensure_outlet(self, seed: OutletSeed) -> Outlet:
+        """Create a seeded outlet, or leave an existing one of that name as it is."""
+        outlet = self._outlet_by_name(seed.name)
+        if outlet is None:
+            now = utcnow()
+            created = insert_if_absent(
+                self.session,
+                Outlet,
+                "name",
+                name=seed.name,
+                slug=seed.slug,
+                country=seed.country,
+                kind=seed.kind,
+                prior_reliability=seed.prior_reliability,
+                prior_rationale=seed.rationale,
+                created_at=now,
+                updated_at=now,
+            )
+            outlet = self._outlet_by_name(seed.name)
+            self.summary.outlets_created += created
+        return outlet
+
+    def _outlet_by_name(self, name: str) -> Outlet | None:
+        if name not in self._outlets:
+            found = self.session.scalars(select(Outlet).where(Outlet.name == name)).first()
+            if found is None:
+                return None
+            self._outlets[name] = found
+        return self._outlets[name]
+
+    def outlet_for(self, name: str) -> Outlet:
+        """The outlet called ``name``; an unknown one starts from its kind's prior."""
+        outlet = self._outlet_by_name(name)
+        if outlet is None:
+            prior = self.params.kind_reliability.get(DEFAULT_OUTLET_KIND, 0.5)
+            outlet = self.ensure_outlet(
+                OutletSeed(
+                    name=name,
+                    slug=self._free_slug(slugify(name)),
+                    kind=DEFAULT_OUTLET_KIND,
+                    prior_reliability=prior,
+                    rationale=(
+                        f"First seen in a report recorded by {self.actor}; starts from the "
+                        f"prior of its kind ({DEFAULT_OUTLET_KIND})."
+                    ),
+                )
+            )
+        return outlet
+
+    def _free_slug(self, slug: str) -> str:
+        taken = {o.slug for o in self._outlets.values()}
+        candidate, n = slug, 1
+        while (
+            candidate in taken
+            or self.session.scalars(select(Outlet.id).where(Outlet.slug == candidate)).first()
+        ):
+            n += 1
+            candidate = f"{slug}-{n}"
+        return candidate
+
+    # -- claims ----------------------------------------------------------------------------
+    def lock_stored_claims(self, keys: Iterable[str | None], ids: Iterable[int | None]) -> None:
+        """Lock the stored claims a request names, in id order, before anything else.
+
+        Inserting a report takes a key-share lock on its claim; locking the claim for its
+        rescore afterwards would then wait on another writer's key-share lock while that
+        writer waits on ours (a deadlock under concurrent writes to one claim). Locking
+        first, in id order, makes concurrent writers queue instead.
+        """
+        keys = sorted({k for k in keys if k is not None})
+        ids = sorted({i for i in ids if i is not None})
+        if not keys and not ids:
+            return
+        for claim in self.session.scalars(_named_claims(), {"keys": keys, "ids": ids}):
+            self._claims[claim.key] = claim
+            self._locked.add(claim.id)
+
+    def claim_for(self, key: str, text: str, line: int | None) -> Claim:
+        claim = self._claims.get(key)
+        if claim is None:
+            claim = self.session.scalars(select(Claim).where(Claim.key == key)).first()
+            if claim is None:
+                now = utcnow()
+                created = insert_if_absent(
+                    self.session,
+                    Claim,
+                    "key",
+                    key=key,
+                    text=text,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+                claim = self.session.scalars(select(Claim).where(Claim.key == key)).one()
+                if created:
+                    self._new_claims.append(claim)
+                    self.summary.claims_created += 1
+            self._claims[key] = claim
+        if claim.text != text:
+            raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
+        return claim
+
+    def _apply_verdict(self, claim: Claim, verdict: bool | None, line: int | None) -> None:
+        if verdict is None:
+            return
+        stored = self.session.scalars(
+            select(Verdict).where(Verdict.claim_id == claim.id).order_by(Verdict.id.desc())
+        ).first()
+        if stored is not None:
+            if stored.verdict != verdict:
+                raise RecordError(
+                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
+                )
+            return
+        stored = Verdict(
+            claim_id=claim.id,
+            verdict=verdict,
+            note="",
+            resolved_by=self.actor,
+            model_confidence=claim.confidence,
+        )
+        self.session.add(stored)
+        self._resolutions.append((claim, stored))
+        claim.status = "resolved_true" if verdict else "resolved_false"
+        self.summary.verdicts_created += 1
+        self._touched_claims.add(claim.id)
+
+    # -- reports ---------------------------------------------------------------------------
+    def _report_by_key(self, key: str) -> Report | None:
+        if key not in self._reports:
+            found = self.session.scalars(select(Report).where(Report.key == key)).first()
+            if found is None:
+                return None
+            self._reports[key] = found
+        return self._reports[key]
+
+    def add(
+        self,
+        record: InterchangeRecord,
+        line: int | None = None,
+        *,
+        claim: Claim | None = None,
+        outlet: Outlet | None = None,
+        cites: Report | None = None,
+    ) -> Report:
+        """Store one record (or find it already stored, unchanged) and mark its claim."""
+        claim = claim or self.claim_for(record.claim_key, record.claim, line)
+        outlet = outlet or self.outlet_for(record.outlet)
+        if cites is None and record.cites is not None:
+            cites = self._report_by_key(record.cites)
+            if cites is None:
+                raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
+        if cites is not None and cites.claim_id != claim.id:
+            raise RecordError(line, "cites", "names a report of another claim")
+        key = record.report_key or new_report_key()
+        # A generated key is new (64 random bits; the unique index stands guard anyway).
+        existing = self._report_by_key(key) if record.report_key else None
+        if existing is not None:
+            # A report added earlier in this batch has no outlet_id/cites_id until a flush.
+            self.session.flush()
+            if not _same_report(existing, record, claim, outlet, cites):
+                raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+            self.summary.reports_unchanged += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return existing
+        report = Report(
+            key=key,
+            claim_id=claim.id,
+            outlet=outlet,
+            stance=record.stance,
+            attribution=record.attribution,
+            source=record.source,
+            interested_party=record.interested_party,
+            cites=cites,
+            published_at=record.published_at,
+            url=record.url,
+            quote=record.quote,
+        )
+        self.session.add(report)
+        self._reports[key] = report
+        self._new_reports.append(report)
+        self._touched_claims.add(claim.id)
+        self.summary.reports_created += 1
+        self._apply_verdict(claim, record.verdict, line)
+        return report
+
+    def finish(self, cause: str) -> RecordingSummary:
+        """Emit the events of what was recorded, then rescore every claim this recorder
+        changed (claims locked, in id order) and every claim it created (one without
+        reports is scored at its prior)."""
+        self.session.flush()
+        self._emit_events()
+        new = {c.id for c in self._new_claims}  # nobody else can see them yet
+        wanted = self._touched_claims | new
+        held = {c.id: c for c in self._claims.values() if c.id in self._locked | new}
+        held.update((c.id, c) for c in lock_claims(self.session, wanted - set(held)))
+        claims = [held[claim_id] for claim_id in sorted(wanted)]
+        self.summary.scores.update(rescore_claims(self.session, claims, self.params, cause))
+        self.created_claims.extend(self._new_claims)
+        self._touched_claims.clear()
+        self._new_claims.clear()
+        return self.summary
+
+    def _emit_events(self) -> None:
+        """Claims created, reports recorded and verdicts, in that order (the score changes
+        follow from rescoring)."""
+        for claim in self._new_claims:
+            emit_claim_created(self.session, claim)
+        for report in self._new_reports:
+            emit_report_recorded(self.session, report)
+        for claim, verdict in self._resolutions:
+            emit_claim_resolved(
+                self.session,
+                claim,
+                verdict.verdict,
+                verdict.model_confidence,
+                verdict.note,
+                verdict.resolved_by,
+            )
+        self._new_reports.clear()
+        self._resolutions.clear()
+
+
+@cache
+def _named_claims() -> Select:
+    """Claims by key or id, locked in id order (built once; only its parameters vary)."""
+    return (
+        select(Claim)
+        .where(
+            or_(
+                Claim.key.in_(bindparam("keys", expanding=True)),
+                Claim.id.in_(bindparam("ids", expanding=True)),
+            )
+        )
+        .order_by(Claim.id)
+        .with_for_update()
+    )
+
+
+def _same_report(
+    report: Report,
+    record: InterchangeRecord,
+    claim: Claim,
+    outlet: Outlet,
+    cites: Report | None,
+) -> bool:
+    return (
+        report.claim_id == claim.id
+        and report.outlet_id == outlet.id
+        and report.stance == record.stance
+        and report.attribution == record.attribution
+        and report.source == record.source
+        and report.interested_party == record.interested_party
+        and report.cites_id == (cites.id if cites is not None else None)
+        and report.published_at == record.published_at
+        and report.url == record.url
+        and report.quote == record.quote
+    )

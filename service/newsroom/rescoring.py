@@ -1,0 +1,226 @@
+"""Scores one claim from its stored reports and writes the score where it belongs.
+
+Called inside the transaction that changed the claim's evidence, so the stored score is
+never stale and reads never recompute. Costs O(reports of the claim).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import fields
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, aliased
+
+from models import Claim, Outlet, Report, ScoreHistory, Verdict
+from models.base import utcnow
+from scoring.engine import score_claim
+from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
+from service.delivery.outbox import emit_score_changed
+
+# Stored floats round-trip exactly on both backends; anything smaller than this is noise
+# from summation order, not a change an editor should see in the history.
+SCORE_TOLERANCE = 1e-12
+
+# Called with the seconds each claim's rescoring took. The web edge installs its metric here
+# (:func:`service.web.observability.init_app`): the use cases report without importing it.
+rescoring_observers: list[Callable[[float], None]] = []
+
+
+def claim_evidence(session: Session, claim_id: int) -> list[ReportEvidence]:
+    """The claim's live (not retracted) reports, with their outlets, in one query."""
+    return evidence_by_claim(session, [claim_id]).get(claim_id, [])
+
+
+@cache
+def _evidence_statement() -> Select:
+    # Built once: constructing a select with an alias and joins costs more Python than
+    # running it (the compiled form is cached by SQLAlchemy, the statement object is not).
+    cited = aliased(Report)
+    return (
+        select(
+            Report.claim_id,
+            Report.key,
+            Outlet.name,
+            Report.stance,
+            Report.attribution,
+            Report.source,
+            Report.interested_party,
+            cited.key,
+            Outlet.prior_reliability,
+            Outlet.kind,
+            Report.published_at,
+        )
+        .join(Outlet, Report.outlet_id == Outlet.id)
+        .outerjoin(cited, Report.cites_id == cited.id)
+        .where(
+            Report.claim_id.in_(bindparam("claim_ids", expanding=True)),
+            Report.retracted_at.is_(None),
+        )
+        .order_by(Report.claim_id, Report.id)
+    )
+
+
+@cache
+def _verdicts_statement() -> Select:
+    return (
+        select(Verdict.claim_id, Verdict.verdict)
+        .where(Verdict.claim_id.in_(bindparam("claim_ids", expanding=True)))
+        .order_by(Verdict.id)
+    )
+
+
+def evidence_by_claim(
+    session: Session, claim_ids: Iterable[int]
+) -> dict[int, list[ReportEvidence]]:
+    """Live reports of several claims in one query, by claim id, each in report id order.
+
+    Only the columns the scorer reads, as plain rows: building ORM objects for each report,
+    its outlet and the report it cites was most of a rescore's cost."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    evidence: dict[int, list[ReportEvidence]] = {}
+    for claim_id, *columns in session.execute(_evidence_statement(), {"claim_ids": ids}):
+        evidence.setdefault(claim_id, []).append(ReportEvidence(*columns))
+    return evidence
+
+
+def latest_verdicts(session: Session, claim_ids: Iterable[int]) -> dict[int, bool]:
+    """Each claim's latest verdict (claims without one are left out), in one query."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    rows = session.execute(_verdicts_statement(), {"claim_ids": ids})
+    return {claim_id: verdict for claim_id, verdict in rows}
+
+
+def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
+    return session.scalars(
+        select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.id.desc()).limit(1)
+    ).first()
+
+
+_CONTRIBUTION_FIELDS = tuple(f.name for f in fields(ClusterContribution))
+
+
+def explanation_json(score: ClaimScore) -> list[dict[str, Any]]:
+    # Field by field rather than dataclasses.asdict, whose deep copy was a third of the
+    # bulk import's time; the fields are flat but for the two tuples.
+    return [
+        {
+            **{name: getattr(contribution, name) for name in _CONTRIBUTION_FIELDS},
+            "members": list(contribution.members),
+            "outlets": list(contribution.outlets),
+        }
+        for contribution in score.contributions
+    ]
+
+
+def _changed(claim: Claim, score: ClaimScore) -> bool:
+    if claim.confidence is None or claim.model_version != score.model_version:
+        return True
+    pairs = (
+        (claim.confidence, score.confidence),
+        (claim.confidence_lower, score.lower),
+        (claim.confidence_upper, score.upper),
+    )
+    return any(abs(old - new) > SCORE_TOLERANCE for old, new in pairs) or claim.label != score.label
+
+
+def store_score(
+    session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
+) -> bool:
+    """Write ``score`` on ``claim``; only if the score changed, append to its history and
+    emit ``claim.score_changed`` (both in the caller's transaction)."""
+    now = now or utcnow()
+    changed = _changed(claim, score)
+    previous_confidence, previous_label = claim.confidence, claim.label
+    claim.confidence = score.confidence
+    claim.confidence_lower = score.lower
+    claim.confidence_upper = score.upper
+    claim.log_odds = score.log_odds
+    claim.prior_log_odds = score.prior_log_odds
+    claim.label = score.label
+    claim.grade = score.grade
+    claim.n_reports = score.n_reports
+    claim.n_clusters = score.n_clusters
+    claim.explanation = explanation_json(score)
+    claim.model_version = score.model_version
+    claim.scored_at = now
+    if changed:
+        claim.updated_at = now
+        session.add(
+            ScoreHistory(
+                claim_id=claim.id,
+                recorded_at=now,
+                confidence=score.confidence,
+                confidence_lower=score.lower,
+                confidence_upper=score.upper,
+                label=score.label,
+                model_version=score.model_version,
+                cause=cause,
+            )
+        )
+        emit_score_changed(session, claim, previous_confidence, previous_label, cause)
+    return changed
+
+
+def rescore_claim(
+    session: Session, claim: Claim, params: ModelParameters, cause: str
+) -> ClaimScore:
+    """Recompute and store one claim's score from what the session holds now."""
+    return rescore_claims(session, [claim], params, cause)[claim.id]
+
+
+def rescore_claims(
+    session: Session, claims: Iterable[Claim], params: ModelParameters, cause: str
+) -> dict[int, ClaimScore]:
+    """Recompute and store several claims' scores, reading their reports and verdicts in
+    one query each (not one per claim); returns the scores by claim id."""
+    started = time.perf_counter()
+    session.flush()
+    claims = list(claims)
+    ids = [claim.id for claim in claims]
+    evidence, verdicts = evidence_by_claim(session, ids), latest_verdicts(session, ids)
+    # Each claim's share of the two queries, plus its own scoring and storing.
+    shared = (time.perf_counter() - started) / max(len(claims), 1)
+    scores = {}
+    for claim in claims:
+        own = time.perf_counter()
+        score = score_claim(evidence.get(claim.id, []), params, verdict=verdicts.get(claim.id))
+        store_score(session, claim, score, cause)
+        scores[claim.id] = score
+        for observe in rescoring_observers:
+            observe(shared + time.perf_counter() - own)
+    return scores
+
+
+def lock_claims(session: Session, claim_ids: Iterable[int]) -> list[Claim]:
+    """Row locks on the claims, in id order so concurrent writers cannot deadlock.
+
+    Two requests adding reports to one claim would otherwise each score the claim without
+    the other's report and the later commit would store a stale score (a lost update).
+    """
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return []
+    # FOR NO KEY UPDATE, not FOR UPDATE: a writer has usually inserted its report (or
+    # verdict) before locking, and that insert holds FOR KEY SHARE on the claim through the
+    # foreign key. FOR UPDATE conflicts with another writer's KEY SHARE, so two writers to
+    # one claim deadlocked; NO KEY UPDATE still excludes every other writer of the claim.
+    # populate_existing: a claim the session read before the lock (to find it, say) is
+    # refreshed from the locked row, not left as it was before another writer committed.
+    return list(
+        session.scalars(
+            select(Claim)
+            .where(Claim.id.in_(ids))
+            .order_by(Claim.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    )

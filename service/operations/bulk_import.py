@@ -1,0 +1,543 @@
+"""``srs import`` at scale: the rules of :class:`ReportRecorder`, a batch at a time.
+
+The recorder asks the database about every line (its claim, outlet, report key, verdict)
+and flushes ORM objects one by one, which is right for an API request and a few hundred
+lines a second for a file. Here a batch's claims, outlets, reports and verdicts are read in
+one query each, the lines are checked in order against them (so the first bad line is
+refused with the same line, field and message as the recorder's), each touched claim is
+scored once from its stored reports plus the batch's, and the rows are written in bulk:
+COPY on PostgreSQL, executemany elsewhere. The rows are those the recorder writes for the
+same batches; ``tests/test_bulk_import.py`` holds the two paths to that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import JSON, Table, any_, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, aliased
+
+from models import Claim, Outlet, Report, ScoreHistory, Verdict
+from models.base import utcnow
+from scoring.engine import score_claim
+from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
+from scoring.interchange import InterchangeRecord, RecordError
+from service.delivery.outbox import (
+    emit_claim_created,
+    emit_claim_resolved,
+    emit_report_recorded,
+    emit_score_changed,
+)
+from service.newsroom.recording import RecordingSummary, ReportRecorder, new_report_key
+from service.newsroom.rescoring import _changed, evidence_by_claim, explanation_json
+
+IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
+
+
+def _chunks(values: Sequence, size: int = IN_LIST_CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass
+class _ClaimRow:
+    """A claim of the batch: as stored (locked) or about to be created."""
+
+    key: str
+    text: str
+    id: int | None = None
+    status: str = "open"
+    confidence: float | None = None
+    confidence_lower: float | None = None
+    confidence_upper: float | None = None
+    label: str | None = None
+    model_version: str | None = None
+    verdict: bool | None = None  # latest, stored or added by this batch
+    new: bool = False
+    reports: list[_NewReport] = field(default_factory=list)
+
+
+@dataclass
+class _StoredReport:
+    id: int
+    key: str
+    claim_key: str
+    outlet_name: str
+    cites_key: str | None
+    stance: str
+    attribution: str
+    source: str | None
+    interested_party: bool
+    published_at: datetime | None
+    url: str | None
+    quote: str | None
+
+    def content(self) -> tuple:
+        # Keys and names are unique, so they compare as the recorder compares ids.
+        return (
+            self.claim_key,
+            self.outlet_name,
+            self.cites_key,
+            self.stance,
+            self.attribution,
+            self.source,
+            self.interested_party,
+            self.published_at,
+            self.url,
+            self.quote,
+        )
+
+
+@dataclass
+class _NewReport:
+    key: str
+    claim: _ClaimRow
+    outlet: Any  # a row of (id, name, slug, kind, prior_reliability) or a new Outlet
+    cites: _StoredReport | _NewReport | None
+    record: InterchangeRecord
+    id: int | None = None
+
+    @property
+    def claim_key(self) -> str:
+        return self.claim.key
+
+    # What the report.recorded event reads from a stored report.
+    @property
+    def claim_id(self) -> int | None:
+        return self.claim.id
+
+    @property
+    def cites_id(self) -> int | None:
+        return self.cites.id if self.cites is not None else None
+
+    @property
+    def stance(self) -> str:
+        return self.record.stance
+
+    @property
+    def attribution(self) -> str:
+        return self.record.attribution
+
+    @property
+    def url(self) -> str | None:
+        return self.record.url
+
+    def content(self) -> tuple:
+        r = self.record
+        cites_key = self.cites.key if self.cites is not None else None
+        return (
+            self.claim.key,
+            self.outlet.name,
+            cites_key,
+            r.stance,
+            r.attribution,
+            r.source,
+            r.interested_party,
+            r.published_at,
+            r.url,
+            r.quote,
+        )
+
+    def evidence(self) -> ReportEvidence:
+        return ReportEvidence(
+            key=self.key,
+            outlet=self.outlet.name,
+            stance=self.record.stance,
+            attribution=self.record.attribution,
+            source=self.record.source,
+            interested_party=self.record.interested_party,
+            cites=self.cites.key if self.cites is not None else None,
+            outlet_reliability=self.outlet.prior_reliability,
+            outlet_kind=self.outlet.kind,
+            published_at=self.record.published_at,
+        )
+
+
+class BulkBatch:
+    """One batch of import lines, checked and written inside the caller's transaction."""
+
+    def __init__(self, session: Session, actor: str):
+        self.session = session
+        self.actor = actor
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        # Outlets go through the recorder: the same slugs, priors and rationale, and new
+        # outlets are few.
+        self.recorder = ReportRecorder(session, actor=actor)
+        self.params: ModelParameters = self.recorder.params
+        self.summary = RecordingSummary()
+        self.claims: dict[str, _ClaimRow] = {}
+        self.outlets: dict[str, Any] = {}  # name -> row or new Outlet: .id, .slug, .kind, …
+        self.reports: dict[str, _StoredReport | _NewReport] = {}
+        self.new_reports: list[_NewReport] = []
+        self.verdicts: list[tuple[_ClaimRow, bool]] = []
+        self.touched: dict[str, _ClaimRow] = {}
+
+    # -- reading what the batch names ---------------------------------------------------------
+    def _in(self, column, values: Sequence):
+        """``column IN values``; on PostgreSQL one array parameter (``= ANY``) instead of
+        thousands of bind parameters, which cost more to render and parse than to run."""
+        if self.postgres:
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(values)
+
+    def _prefetch(self, records: Sequence[InterchangeRecord]) -> None:
+        claim_keys = sorted({r.claim_key for r in records})
+        columns = (
+            Claim.id,
+            Claim.key,
+            Claim.text,
+            Claim.status,
+            Claim.confidence,
+            Claim.confidence_lower,
+            Claim.confidence_upper,
+            Claim.label,
+            Claim.model_version,
+        )
+        for keys in _chunks(claim_keys):
+            statement = select(*columns).where(self._in(Claim.key, keys)).order_by(Claim.id)
+            # Locked now, in id order like lock_claims: their scores are rewritten below.
+            for row in self.session.execute(statement.with_for_update()):
+                self.claims[row.key] = _ClaimRow(**row._asdict())
+        stored_ids = {c.id: c for c in self.claims.values()}
+        for ids in _chunks(sorted(stored_ids)):
+            rows = self.session.execute(
+                select(Verdict.claim_id, Verdict.verdict)
+                .where(self._in(Verdict.claim_id, ids))
+                .order_by(Verdict.id)
+            )
+            for claim_id, verdict in rows:
+                stored_ids[claim_id].verdict = verdict
+        names = sorted({r.outlet for r in records})
+        columns = (Outlet.id, Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability)
+        for chunk in _chunks(names):
+            for row in self.session.execute(select(*columns).where(self._in(Outlet.name, chunk))):
+                self.outlets[row.name] = row
+        report_keys = sorted(
+            {r.report_key for r in records if r.report_key} | {r.cites for r in records if r.cites}
+        )
+        for keys in _chunks(report_keys):
+            for stored in self._stored_reports(self._in(Report.key, keys)):
+                self.reports[stored.key] = stored
+
+    def _stored_reports(self, condition) -> Iterator[_StoredReport]:
+        cited = aliased(Report)
+        statement = (
+            select(
+                Report.id,
+                Report.key,
+                Claim.key.label("claim_key"),
+                Outlet.name.label("outlet_name"),
+                cited.key.label("cites_key"),
+                Report.stance,
+                Report.attribution,
+                Report.source,
+                Report.interested_party,
+                Report.published_at,
+                Report.url,
+                Report.quote,
+            )
+            .join(Claim, Report.claim_id == Claim.id)
+            .join(Outlet, Report.outlet_id == Outlet.id)
+            .outerjoin(cited, Report.cites_id == cited.id)
+            .where(condition)
+        )
+        for row in self.session.execute(statement):
+            yield _StoredReport(**row._asdict())
+
+    # -- the recorder's rules, line by line ----------------------------------------------------
+    def _claim_for(self, record: InterchangeRecord, line: int) -> _ClaimRow:
+        claim = self.claims.get(record.claim_key)
+        if claim is None:
+            claim = _ClaimRow(key=record.claim_key, text=record.claim, new=True)
+            self.claims[claim.key] = claim
+            self.summary.claims_created += 1
+        if claim.text != record.claim:
+            raise RecordError(
+                line, "claim", f"differs from the stored text of claim {record.claim_key!r}"
+            )
+        return claim
+
+    def _apply_verdict(self, claim: _ClaimRow, verdict: bool | None, line: int) -> None:
+        if verdict is None:
+            return
+        if claim.verdict is not None:
+            if claim.verdict != verdict:
+                raise RecordError(
+                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
+                )
+            return
+        self.verdicts.append((claim, verdict))
+        claim.verdict = verdict
+        claim.status = "resolved_true" if verdict else "resolved_false"
+        self.summary.verdicts_created += 1
+        self.touched[claim.key] = claim
+
+    def add(self, record: InterchangeRecord, line: int) -> None:
+        claim = self._claim_for(record, line)
+        outlet = self.outlets.get(record.outlet)
+        if outlet is None:  # not stored: the recorder makes it as it would
+            outlet = self.outlets[record.outlet] = self.recorder.outlet_for(record.outlet)
+        cites = None
+        if record.cites is not None:
+            cites = self.reports.get(record.cites)
+            if cites is None:
+                raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
+        if cites is not None and cites.claim_key != claim.key:
+            raise RecordError(line, "cites", "names a report of another claim")
+        key = record.report_key or new_report_key()
+        report = _NewReport(key=key, claim=claim, outlet=outlet, cites=cites, record=record)
+        existing = self.reports.get(key)
+        if existing is not None:
+            if existing.content() != report.content():
+                raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+            self.summary.reports_unchanged += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return
+        self.reports[key] = report
+        self.new_reports.append(report)
+        claim.reports.append(report)
+        self.touched[claim.key] = claim
+        self.summary.reports_created += 1
+        self._apply_verdict(claim, record.verdict, line)
+
+    # -- scoring and writing -------------------------------------------------------------------
+    def _scores(self) -> dict[str, ClaimScore]:
+        stored = [c for c in self.touched.values() if not c.new]
+        stored_evidence: dict[int, list[ReportEvidence]] = {}
+        for chunk in _chunks(sorted(c.id for c in stored)):
+            stored_evidence.update(evidence_by_claim(self.session, chunk))
+        scores = {}
+        for key, claim in self.touched.items():
+            # Stored reports first, then the batch's: report id order, as the recorder reads.
+            evidence = stored_evidence.get(claim.id, []) + [r.evidence() for r in claim.reports]
+            scores[key] = score_claim(evidence, self.params, verdict=claim.verdict)
+        return scores
+
+    def finish(self, cause: str) -> RecordingSummary:
+        self.session.flush()  # new outlets get their ids
+        scores = self._scores()
+        now = utcnow()
+        new_claims = [c for c in self.claims.values() if c.new]
+        writer = _CopyWriter(self.session) if self.postgres else _ExecutemanyWriter(self.session)
+        claim_rows = []
+        for claim in new_claims:
+            row = {"key": claim.key, "text": claim.text, "status": claim.status}
+            claim_rows.append({**row, "created_at": now, **_score_columns(scores[claim.key], now)})
+        for claim, claim_id in zip(new_claims, writer.insert_claims(claim_rows), strict=True):
+            claim.id = claim_id
+        writer.insert_reports(self.new_reports, now)
+        writer.insert(
+            Verdict.__table__,
+            [
+                {
+                    "claim_id": claim.id,
+                    "verdict": verdict,
+                    "note": "",
+                    "resolved_by": self.actor,
+                    "resolved_at": now,
+                    "model_confidence": claim.confidence,
+                }
+                for claim, verdict in self.verdicts
+            ],
+        )
+        # The recorder's events, in its order: claims created, reports recorded, verdicts;
+        # then each score change, in claim id order as rescoring emits them.
+        for claim in new_claims:
+            emit_claim_created(self.session, claim)
+        for report in self.new_reports:
+            emit_report_recorded(self.session, report)
+        for claim, verdict in self.verdicts:
+            emit_claim_resolved(self.session, claim, verdict, claim.confidence, "", self.actor)
+        updates, history = [], []
+        # History in claim id order, as the recorder's lock_claims order writes it.
+        for claim in sorted(self.touched.values(), key=lambda c: c.id):
+            score = scores[claim.key]
+            changed = claim.new or _changed(claim, score)
+            columns = _score_columns(score, now)
+            if not claim.new:
+                values = {**columns, "status": claim.status}
+                if not changed:
+                    del values["updated_at"]
+                updates.append({"b_id": claim.id, **values})
+            if changed:
+                history.append(_history_row(claim.id, score, cause, now))
+                stored = SimpleNamespace(id=claim.id, status=claim.status, **columns)
+                emit_score_changed(self.session, stored, claim.confidence, claim.label, cause)
+        _update_claims(self.session, updates)
+        writer.insert(ScoreHistory.__table__, history)
+        self.summary.outlets_created = self.recorder.summary.outlets_created
+        return self.summary
+
+
+def import_batch(
+    session: Session, batch: Iterable[tuple[int, InterchangeRecord]], actor: str, cause: str
+) -> RecordingSummary:
+    """Check and store one batch of numbered records; the caller commits."""
+    batch = list(batch)
+    bulk = BulkBatch(session, actor)
+    bulk._prefetch([record for _, record in batch])
+    for line, record in batch:
+        bulk.add(record, line)
+    return bulk.finish(cause)
+
+
+def _score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
+    """The claim columns :func:`service.newsroom.rescoring.store_score` writes for a changed
+    score."""
+    return {
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "log_odds": score.log_odds,
+        "prior_log_odds": score.prior_log_odds,
+        "label": score.label,
+        "grade": score.grade,
+        "n_reports": score.n_reports,
+        "n_clusters": score.n_clusters,
+        "explanation": explanation_json(score),
+        "model_version": score.model_version,
+        "scored_at": now,
+        "updated_at": now,
+    }
+
+
+def _history_row(claim_id: int, score: ClaimScore, cause: str, now: datetime) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id,
+        "recorded_at": now,
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "label": score.label,
+        "model_version": score.model_version,
+        "cause": cause,
+    }
+
+
+def _update_claims(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Executemany UPDATE by id, grouped by the set of columns each row changes."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(k for k in row if k != "b_id")), []).append(row)
+    for group in groups.values():
+        # The SET clause is the rows' keys other than b_id (the same in a group).
+        statement = update(Claim.__table__).where(Claim.__table__.c.id == bindparam("b_id"))
+        session.connection().execute(statement, group)
+
+
+def _report_row(report: _NewReport, now: datetime) -> dict[str, Any]:
+    r = report.record
+    return {
+        "id": report.id,
+        "key": report.key,
+        "claim_id": report.claim.id,
+        "outlet_id": report.outlet.id,
+        "stance": r.stance,
+        "attribution": r.attribution,
+        "source": r.source,
+        "interested_party": r.interested_party,
+        "cites_id": report.cites.id if report.cites is not None else None,
+        "published_at": r.published_at,
+        "url": r.url,
+        "quote": r.quote,
+        "created_at": now,
+    }
+
+
+class _ExecutemanyWriter:
+    """Core executemany (SQLAlchemy batches it into multi-row INSERTs)."""
+
+    def __init__(self, session: Session):
+        self.connection = session.connection()
+
+    def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(table), rows)
+
+    def insert_claims(self, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        table = Claim.__table__
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(self.connection.execute(statement, rows).scalars())
+
+    def insert_reports(self, reports: list[_NewReport], now: datetime) -> None:
+        """Insert without the batch's own citations, then set those once ids are known."""
+        if not reports:
+            return
+        table = Report.__table__
+        rows = []
+        for report in reports:
+            row = _report_row(report, now)
+            del row["id"]
+            if isinstance(report.cites, _NewReport):
+                row["cites_id"] = None
+            rows.append(row)
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = self.connection.execute(statement, rows).scalars().all()
+        for report, report_id in zip(reports, ids, strict=True):
+            report.id = report_id
+        citing = [
+            {"b_id": r.id, "cites_id": r.cites.id}
+            for r in reports
+            if isinstance(r.cites, _NewReport)
+        ]
+        if citing:
+            self.connection.execute(
+                update(table).where(table.c.id == bindparam("b_id")),
+                citing,
+            )
+
+
+class _CopyWriter:
+    """PostgreSQL: ids drawn from the tables' sequences, rows sent with COPY."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.raw = session.connection().connection.driver_connection
+
+    def _reserve_ids(self, table: str, n: int) -> list[int]:
+        if n == 0:
+            return []
+        return list(
+            self.session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"table": table, "n": n},
+            )
+        )
+
+    def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+        with (
+            self.raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row(
+                    [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
+                )
+
+    def insert_claims(self, rows: list[dict[str, Any]]) -> list[int]:
+        ids = self._reserve_ids("claims", len(rows))
+        self.insert(Claim.__table__, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+
+    def insert_reports(self, reports: list[_NewReport], now: datetime) -> None:
+        for report, report_id in zip(
+            reports, self._reserve_ids("reports", len(reports)), strict=True
+        ):
+            report.id = report_id
+        self.insert(Report.__table__, [_report_row(report, now) for report in reports])

@@ -1,0 +1,213 @@
+"""/claims: what is being reported, its score, history, reports and verdict."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+
+from models import Claim, Report, ScoreHistory
+from service.newsroom.editorial import create_claim, edit_claim, get_or_404, resolve_claim
+from service.newsroom.similarity import similar_claims
+from service.web.api.common import (
+    Blueprint,
+    PagedSelect,
+    escape_like,
+    paginate,
+    read_operation,
+    write_operation,
+)
+from service.web.api.presenters import change_24h_column, claim_view, report_view, score_view
+from service.web.api.schemas import (
+    ClaimCreatedSchema,
+    ClaimListArgs,
+    ClaimPatchSchema,
+    ClaimSchema,
+    HistorySchema,
+    ReportSchema,
+    ScoreSchema,
+    SimilarArgs,
+    SimilarClaimSchema,
+    VerdictSchema,
+)
+from service.web.auth import current_caller
+from service.web.database import request_uow
+
+blp = Blueprint("claims", __name__, description="Claims, their scores and verdicts")
+
+
+def filtered_claims(args):
+    """(claim, change over 24 h) rows for ClaimListArgs; the dashboard's board uses it too."""
+    change = change_24h_column()
+    statement = select(Claim, change)
+    if "status" in args:
+        statement = statement.where(Claim.status == args["status"])
+    if "min_confidence" in args:
+        statement = statement.where(Claim.confidence >= args["min_confidence"])
+    if "max_confidence" in args:
+        statement = statement.where(Claim.confidence <= args["max_confidence"])
+    if "updated_since" in args:
+        statement = statement.where(Claim.updated_at >= args["updated_since"])
+    if "outlet" in args:
+        reported = select(Report.claim_id).where(
+            Report.outlet_id == args["outlet"], Report.retracted_at.is_(None)
+        )
+        statement = statement.where(Claim.id.in_(reported))
+    if "q" in args:
+        for word in args["q"].split()[:10]:
+            statement = statement.where(Claim.text.ilike(f"%{escape_like(word)}%", escape="\\"))
+    sort = args.get("sort", "-updated")
+    column = {
+        "confidence": Claim.confidence,
+        "change": change,
+        "updated": Claim.updated_at,
+        "id": Claim.id,
+    }[sort.lstrip("-")]
+    ordering = column.desc() if sort.startswith("-") else column.asc()
+    return statement.order_by(ordering.nulls_last(), Claim.id)
+
+
+@blp.route("/claims")
+class Claims(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.arguments(ClaimListArgs, location="query")
+    @blp.response(200, ClaimSchema(many=True))
+    @paginate(blp)
+    def get(self, args):
+        """List claims: filter by status, confidence, outlet, update time or words; sort by
+        confidence, change over 24 h or update time (prefix '-' for descending)."""
+        session = request_uow().session
+        return PagedSelect(session, filtered_claims(args), lambda row: claim_view(*row))
+
+    @write_operation("write")
+    @blp.arguments(ClaimSchema)
+    @blp.response(201, ClaimCreatedSchema)
+    def post(self, fields):
+        """Create a claim before any report of it (its key defaults to a slug of its text).
+
+        Answers with a warning naming an existing claim that reads much the same."""
+        session = request_uow().session
+        claim, warnings = create_claim(
+            session,
+            fields.get("key"),
+            fields["text"],
+            current_caller(),
+            current_app.config["SIMILARITY_WARNING_THRESHOLD"],
+        )
+        body = {**claim_view(claim), "warnings": [vars(w) for w in warnings]}
+        return body, {"Location": f"/api/v1/claims/{claim.id}"}
+
+
+@blp.route("/claims/similar")
+class SimilarClaims(MethodView):
+    @read_operation
+    @blp.arguments(SimilarArgs, location="query")
+    @blp.response(200, SimilarClaimSchema(many=True))
+    def get(self, args):
+        """Stored claims that read like `text` (TF-IDF cosine), most similar first."""
+        found = similar_claims(request_uow().session, args["text"], args["k"])
+        return [vars(claim) for claim in found]
+
+
+@blp.route("/claims/<int:claim_id>")
+class ClaimById(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.response(200, ClaimSchema)
+    def get(self, claim_id):
+        """One claim with its current confidence."""
+        session = request_uow().session
+        get_or_404(session, Claim, claim_id, "claim")
+        return claim_view(
+            *session.execute(select(Claim, change_24h_column()).where(Claim.id == claim_id)).one()
+        )
+
+    @write_operation("write", idempotent=False)
+    @blp.etag
+    @blp.arguments(ClaimPatchSchema)
+    @blp.response(200, ClaimSchema)
+    def patch(self, fields, claim_id):
+        """Correct a claim's text (send If-Match with its ETag)."""
+        session = request_uow().session
+        get_or_404(session, Claim, claim_id, "claim")
+        claim, change = session.execute(
+            select(Claim, change_24h_column()).where(Claim.id == claim_id)
+        ).one()
+        blp.check_etag(claim_view(claim, change), ClaimSchema)
+        edit_claim(session, claim, fields["text"], current_caller())
+        return claim_view(claim, change)
+
+
+@blp.route("/claims/<int:claim_id>/score")
+class ClaimScore(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.response(200, ScoreSchema)
+    def get(self, claim_id):
+        """Confidence, interval, label, grade, model version and the explanation: each
+        provenance cluster's contribution and the reason for it."""
+        return score_view(get_or_404(request_uow().session, Claim, claim_id, "claim"))
+
+
+@blp.route("/claims/<int:claim_id>/history")
+class ClaimHistory(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.response(200, HistorySchema(many=True))
+    @paginate(blp)
+    def get(self, claim_id):
+        """Every change of the claim's score, oldest first, with its cause."""
+        session = request_uow().session
+        get_or_404(session, Claim, claim_id, "claim")
+        statement = (
+            select(ScoreHistory)
+            .where(ScoreHistory.claim_id == claim_id)
+            .order_by(ScoreHistory.recorded_at, ScoreHistory.id)
+        )
+        return PagedSelect(
+            session,
+            statement,
+            lambda row: {
+                "recorded_at": row.recorded_at,
+                "confidence": row.confidence,
+                "lower": row.confidence_lower,
+                "upper": row.confidence_upper,
+                "label": row.label,
+                "model_version": row.model_version,
+                "cause": row.cause,
+            },
+        )
+
+
+@blp.route("/claims/<int:claim_id>/reports")
+class ClaimReports(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.response(200, ReportSchema(many=True))
+    @paginate(blp)
+    def get(self, claim_id):
+        """The claim's reports, retracted ones included (marked), in recording order."""
+        from sqlalchemy.orm import joinedload
+
+        session = request_uow().session
+        get_or_404(session, Claim, claim_id, "claim")
+        statement = (
+            select(Report)
+            .where(Report.claim_id == claim_id)
+            .options(joinedload(Report.outlet), joinedload(Report.cites))
+            .order_by(Report.id)
+        )
+        return PagedSelect(session, statement, report_view)
+
+
+@blp.route("/claims/<int:claim_id>/verdict")
+class ClaimVerdict(MethodView):
+    @write_operation("verdict")
+    @blp.arguments(VerdictSchema)
+    @blp.response(200, ScoreSchema)
+    def post(self, fields, claim_id):
+        """Resolve the claim true or false (verdict scope). The verdict teaches the model."""
+        session = request_uow().session
+        resolve_claim(session, claim_id, fields["verdict"], fields["note"], current_caller())
+        return score_view(session.get(Claim, claim_id))

@@ -1,0 +1,125 @@
+"""/reports: the editorial tools' main call, one report or a batch, and retractions."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from models import Claim, Report
+from scoring.interchange import RecordError
+from service.newsroom.editorial import get_or_404, record_reports, retract_report
+from service.newsroom.keys import scope_allows
+from service.web.api.common import Blueprint, read_operation, write_operation
+from service.web.api.presenters import report_view, score_view
+from service.web.api.schemas import (
+    BatchInSchema,
+    BatchOutSchema,
+    RecordedReportSchema,
+    ReportInSchema,
+    ReportSchema,
+    RetractionArgs,
+    ScoreSchema,
+)
+from service.web.auth import current_caller
+from service.web.database import request_uow
+from service.web.errors import Unprocessable
+from service.web.observability import count_reports_after_commit
+
+blp = Blueprint("reports", __name__, description="Reports of claims")
+
+
+def _record(bodies):
+    caller = current_caller()
+    recorded = record_reports(
+        request_uow().session,
+        bodies,
+        caller,
+        similarity_threshold=current_app.config["SIMILARITY_WARNING_THRESHOLD"],
+        can_resolve=caller.scope is not None and scope_allows(caller.scope, "verdict"),
+    )
+    count_reports_after_commit(len(recorded.reports))
+    return recorded
+
+
+@blp.route("/reports")
+class Reports(MethodView):
+    @write_operation("write")
+    @blp.arguments(ReportInSchema)
+    @blp.response(201, RecordedReportSchema)
+    def post(self, body):
+        """Record one report of a claim; the claim is found or created, and its score is
+        recomputed in the same transaction. One interchange-format line is a valid body."""
+        try:
+            recorded = _record([body])
+        except RecordError as error:
+            raise Unprocessable(
+                error.message, errors={"json": {error.field or "_schema": [error.message]}}
+            ) from None
+        (report,) = recorded.reports
+        claim = request_uow().session.get(Claim, report.claim_id)
+        body = {
+            "report": report_view(report),
+            "claim_id": claim.id,
+            "score": score_view(claim),
+            "warnings": [vars(w) for w in recorded.warnings],
+        }
+        return body, {"Location": f"/api/v1/reports/{report.id}"}
+
+
+@blp.route("/reports:batch")
+class ReportBatch(MethodView):
+    @write_operation("write")
+    @blp.arguments(BatchInSchema)
+    @blp.response(201, BatchOutSchema)
+    def post(self, body):
+        """Record up to 1,000 reports, all or nothing; a refusal names each failing item."""
+        try:
+            recorded = _record(body["reports"])
+        except RecordError as error:
+            raise Unprocessable(
+                f"Report {error.line}: {error.message}. Nothing was recorded.",
+                errors={
+                    "json": {
+                        "reports": {str(error.line): {error.field or "_schema": [error.message]}}
+                    }
+                },
+            ) from None
+        session = request_uow().session
+        claims = session.scalars(
+            select(Claim).where(Claim.id.in_(recorded.scores)).order_by(Claim.id)
+        ).all()
+        return {
+            "reports": [report_view(report) for report in recorded.reports],
+            "scores": [score_view(claim) for claim in claims],
+            "warnings": [vars(w) for w in recorded.warnings],
+        }
+
+
+@blp.route("/reports/<int:report_id>")
+class ReportById(MethodView):
+    @read_operation
+    @blp.etag
+    @blp.response(200, ReportSchema)
+    def get(self, report_id):
+        """One report."""
+        session = request_uow().session
+        get_or_404(session, Report, report_id, "report")
+        report = session.scalars(
+            select(Report)
+            .where(Report.id == report_id)
+            .options(joinedload(Report.outlet), joinedload(Report.cites))
+        ).one()
+        return report_view(report)
+
+    @write_operation("write", idempotent=False)
+    @blp.arguments(RetractionArgs, location="query")
+    @blp.response(200, ScoreSchema)
+    def delete(self, args, report_id):
+        """Retract a report: it stays on record, marked, and stops counting; the claim is
+        rescored and its history says why. Answers with the new score."""
+        session = request_uow().session
+        retract_report(session, report_id, args["reason"], current_caller())
+        report = session.get(Report, report_id)
+        return score_view(session.get(Claim, report.claim_id))

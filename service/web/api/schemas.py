@@ -1,0 +1,332 @@
+"""marshmallow schemas: they validate requests, serialize responses and are the OpenAPI."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from marshmallow import validate
+
+from scoring.vocabulary import ATTRIBUTIONS, CLAIM_STATUSES, OUTLET_KINDS, STANCES
+from service.web.api.common import StrictSchema
+
+Str = ma.fields.String
+Int = ma.fields.Integer
+Float = ma.fields.Float
+Bool = ma.fields.Boolean
+DateTime = ma.fields.AwareDateTime
+List = ma.fields.List
+Nested = ma.fields.Nested
+
+# Lists, not validate.And: apispec documents each validator of a list, none inside an And.
+# A key has no control characters and no space at either end. The classes are spelled out
+# because Python's \s, ECMA's and Rust's (the fuzzer's) differ on \x1c-\x1f, \x85 and
+# \ufeff; (?!\n) because Python's $ also matches before a final newline.
+_KEY_EDGE = r"[^\s\x00-\x1f\x7f-\x9f\ufeff]"  # noqa: RUF001
+KEY_PATTERN = rf"^{_KEY_EDGE}(?:[^\x00-\x1f\x7f-\x9f]*{_KEY_EDGE})?(?!\n)$"
+KEY = [validate.Length(min=1, max=200), validate.Regexp(KEY_PATTERN)]
+# A web or FTP address with a host; the same pattern is documented and checked.
+_SPACE_OR_CONTROL = r"\s\x00-\x1f\x7f-\x9f\ufeff"
+_AUTHORITY_AND_PATH = rf"://[^{_SPACE_OR_CONTROL}/?#]+(?:[/?#][^{_SPACE_OR_CONTROL}]*)?(?!\n)$"
+URL_PATTERN = rf"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?){_AUTHORITY_AND_PATH}"
+HTTP_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?{_AUTHORITY_AND_PATH}"
+# Text must show something: an all-blank claim broke the similarity index (a 500) and an
+# all-blank outlet name became an outlet called "". Anchored at the start for Python's
+# match(); [\s\S] because "." stops at a newline in both engines.
+NOT_BLANK = validate.Regexp(
+    rf"^[\s\S]*?[^{_SPACE_OR_CONTROL}]", error="Must contain a visible character."
+)
+NAME = [validate.Length(min=1, max=200), NOT_BLANK]
+SHORT_TEXT = [validate.Length(min=1, max=500), NOT_BLANK]
+LONG_TEXT = [validate.Length(min=1, max=10_000), NOT_BLANK]
+PROBABILITY = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
+MAX_ID = 2**31 - 1
+ID = validate.Range(min=1, max=MAX_ID)
+
+
+# -- outlets ---------------------------------------------------------------------------------
+class OutletSchema(StrictSchema):
+    id = Int(dump_only=True)
+    name = Str(required=True, validate=NAME, metadata={"example": "Reuters"})
+    slug = Str(
+        validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"), metadata={"example": "reuters"}
+    )
+    country = Str(
+        allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"), metadata={"example": "GB"}
+    )
+    kind = Str(
+        required=True, validate=validate.OneOf(OUTLET_KINDS), metadata={"example": "wire_agency"}
+    )
+    prior_reliability = Float(required=True, validate=PROBABILITY, metadata={"example": 0.85})
+    prior_rationale = Str(
+        required=True,
+        validate=LONG_TEXT,
+        metadata={"example": "Wire agency with a corrections policy."},
+    )
+    learned_reliability = Float(dump_only=True, allow_none=True)
+    reliability = Float(dump_only=True, metadata={"description": "What scoring uses now"})
+    grade = Str(dump_only=True, metadata={"description": "Admiralty source-reliability grade"})
+    n_reports = Int(dump_only=True)
+    created_at = DateTime(dump_only=True)
+    updated_at = DateTime(dump_only=True)
+
+
+class OutletPatchSchema(StrictSchema):
+    name = Str(validate=NAME)
+    country = Str(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    kind = Str(validate=validate.OneOf(OUTLET_KINDS))
+    prior_reliability = Float(validate=PROBABILITY)
+    prior_rationale = Str(validate=LONG_TEXT)
+
+
+class OutletListArgs(StrictSchema):
+    kind = Str(validate=validate.OneOf(OUTLET_KINDS))
+    q = Str(validate=SHORT_TEXT, metadata={"description": "Part of the outlet's name"})
+
+
+# -- scores ----------------------------------------------------------------------------------
+class ContributionSchema(ma.Schema):
+    members = List(Str(), metadata={"description": "Report keys, the counted one first"})
+    outlets = List(Str())
+    sign = Int(metadata={"description": "+1 supports, -1 denies, 0 neutral"})
+    log_odds = Float()
+    probability_points = Float()
+    reason = Str(metadata={"example": "repeats Kan's report: not independent"})
+    counted_report = Str(allow_none=True)
+
+
+class ScoreSchema(ma.Schema):
+    claim_id = Int()
+    status = Str(validate=validate.OneOf(CLAIM_STATUSES))
+    verdict = Bool(allow_none=True, metadata={"description": "Set when a fact-checker resolved it"})
+    confidence = Float(metadata={"description": "The model's probability that the claim is true"})
+    lower = Float()
+    upper = Float()
+    label = Str(metadata={"example": "roughly even chance"})
+    grade = Str(metadata={"example": "C3"})
+    log_odds = Float()
+    prior_log_odds = Float()
+    model_version = Str()
+    n_reports = Int()
+    n_clusters = Int()
+    scored_at = DateTime(allow_none=True)
+    explanation = List(Nested(ContributionSchema))
+
+
+class HistorySchema(ma.Schema):
+    recorded_at = DateTime()
+    confidence = Float()
+    lower = Float()
+    upper = Float()
+    label = Str()
+    model_version = Str()
+    cause = Str()
+
+
+# -- claims ----------------------------------------------------------------------------------
+class ClaimSchema(StrictSchema):
+    id = Int(dump_only=True)
+    key = Str(validate=KEY, metadata={"example": "hamas-leadership-moved-to-turkey"})
+    text = Str(
+        required=True,
+        validate=LONG_TEXT,
+        metadata={"example": "Hamas's political leadership moved from Qatar to Turkey"},
+    )
+    status = Str(dump_only=True, validate=validate.OneOf(CLAIM_STATUSES))
+    verdict = Bool(dump_only=True, allow_none=True)
+    confidence = Float(dump_only=True, allow_none=True)
+    lower = Float(dump_only=True, allow_none=True)
+    upper = Float(dump_only=True, allow_none=True)
+    label = Str(dump_only=True, allow_none=True)
+    n_reports = Int(dump_only=True)
+    n_clusters = Int(dump_only=True)
+    model_version = Str(dump_only=True, allow_none=True)
+    change_24h = Float(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Confidence now minus 24 hours ago"},
+    )
+    created_at = DateTime(dump_only=True)
+    updated_at = DateTime(dump_only=True)
+
+
+class ClaimCreatedSchema(ClaimSchema):
+    warnings = List(Nested(lambda: WarningSchema()), dump_only=True)
+
+
+class ClaimPatchSchema(StrictSchema):
+    text = Str(required=True, validate=LONG_TEXT)
+
+
+CLAIM_SORTS = ("confidence", "-confidence", "change", "-change", "updated", "-updated", "id")
+
+
+class ClaimListArgs(StrictSchema):
+    status = Str(validate=validate.OneOf(CLAIM_STATUSES))
+    min_confidence = Float(validate=validate.Range(min=0, max=1))
+    max_confidence = Float(validate=validate.Range(min=0, max=1))
+    outlet = Int(validate=ID, metadata={"description": "Only claims this outlet reported"})
+    updated_since = DateTime()
+    q = Str(validate=SHORT_TEXT, metadata={"description": "Words the claim's text contains"})
+    sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
+
+
+class SimilarArgs(StrictSchema):
+    text = Str(required=True, validate=LONG_TEXT)
+    k = Int(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class SimilarClaimSchema(ma.Schema):
+    claim_id = Int()
+    key = Str()
+    text = Str()
+    similarity = Float()
+
+
+class VerdictSchema(StrictSchema):
+    verdict = Bool(required=True, metadata={"description": "true: the claim is true"})
+    note = Str(load_default="", validate=validate.Length(max=10_000))
+
+
+# -- reports ---------------------------------------------------------------------------------
+class KeyOrId(ma.fields.Field):
+    """A report named by its key (string) or its id (integer)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ma.ValidationError("Must be a report key (string) or id (integer).")
+        if isinstance(value, str):
+            if len(value) > 200 or not re.match(KEY_PATTERN, value):
+                raise ma.ValidationError(
+                    "A report key is 1 to 200 characters, without control characters or "
+                    "spaces at either end."
+                )
+        elif not 1 <= value <= MAX_ID:
+            raise ma.ValidationError(f"A report id is 1 to {MAX_ID}.")
+        return value
+
+
+class ReportInSchema(StrictSchema):
+    """One report; the field names are the interchange format's, plus ids."""
+
+    claim_id = Int(validate=ID)
+    claim_key = Str(validate=KEY, metadata={"example": "hamas-leadership-moved-to-turkey"})
+    claim = Str(
+        validate=LONG_TEXT,
+        metadata={"example": "Hamas's political leadership moved from Qatar to Turkey"},
+    )
+    verdict = Bool(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Interchange field; non-null needs the verdict scope"},
+    )
+    report_key = Str(validate=KEY, metadata={"example": "reuters-2024-11-18-turkish-denial"})
+    outlet_id = Int(validate=ID)
+    outlet = Str(validate=NAME, metadata={"example": "Reuters"})
+    stance = Str(required=True, validate=validate.OneOf(STANCES), metadata={"example": "denies"})
+    attribution = Str(
+        load_default="unattributed",
+        validate=validate.OneOf(ATTRIBUTIONS),
+        metadata={"example": "official_source"},
+    )
+    source = Str(
+        allow_none=True, validate=SHORT_TEXT, metadata={"example": "Turkish diplomatic source"}
+    )
+    interested_party = Bool(load_default=False)
+    cites = KeyOrId(
+        allow_none=True,
+        metadata={
+            "description": "The report this one repeats: its key or id",
+            "oneOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": KEY_PATTERN},
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            ],
+        },
+    )
+    published_at = DateTime(allow_none=True, metadata={"example": "2024-11-18T10:00:00Z"})
+    url = Str(
+        allow_none=True,
+        validate=[validate.Length(max=2000), validate.Regexp(URL_PATTERN)],
+    )
+    quote = Str(allow_none=True, validate=LONG_TEXT)
+
+    @ma.validates_schema
+    def names_a_claim_and_an_outlet(self, data, **kwargs):
+        errors = {}
+        if data.get("claim_id") is None and not (data.get("claim_key") and data.get("claim")):
+            errors["claim_id"] = ["Give claim_id, or claim_key with the claim text."]
+        if data.get("outlet_id") is None and not data.get("outlet"):
+            errors["outlet"] = ["Give outlet (a name) or outlet_id."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class ReportSchema(ma.Schema):
+    id = Int()
+    key = Str()
+    claim_id = Int()
+    outlet_id = Int()
+    outlet = Str()
+    stance = Str()
+    attribution = Str()
+    source = Str(allow_none=True)
+    interested_party = Bool()
+    cites = Str(allow_none=True)
+    cites_id = Int(allow_none=True)
+    published_at = DateTime(allow_none=True)
+    url = Str(allow_none=True)
+    quote = Str(allow_none=True)
+    created_at = DateTime()
+    retracted_at = DateTime(allow_none=True)
+    retraction_reason = Str(allow_none=True)
+
+
+class WarningSchema(ma.Schema):
+    code = Str(metadata={"example": "similar_claim"})
+    message = Str()
+    claim_id = Int(allow_none=True)
+    similarity = Float(allow_none=True)
+
+
+class RecordedReportSchema(ma.Schema):
+    report = Nested(ReportSchema)
+    claim_id = Int()
+    score = Nested(ScoreSchema)
+    warnings = List(Nested(WarningSchema))
+
+
+class BatchInSchema(StrictSchema):
+    reports = List(Nested(ReportInSchema), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class BatchOutSchema(ma.Schema):
+    reports = List(Nested(ReportSchema))
+    scores = List(Nested(ScoreSchema))
+    warnings = List(Nested(WarningSchema))
+
+
+class RetractionArgs(StrictSchema):
+    reason = Str(load_default="retracted", validate=[validate.Length(min=1, max=1000), NOT_BLANK])
+
+
+# -- keys and audit --------------------------------------------------------------------------
+class KeySchema(StrictSchema):
+    id = Int(dump_only=True)
+    name = Str(required=True, validate=NAME)
+    scope = Str(required=True, validate=validate.OneOf(("read", "write", "verdict", "admin")))
+    prefix = Str(dump_only=True)
+    created_at = DateTime(dump_only=True)
+    revoked_at = DateTime(dump_only=True, allow_none=True)
+
+
+class KeyCreatedSchema(KeySchema):
+    key = Str(dump_only=True, metadata={"description": "The key itself: shown this once only"})
+
+
+class AuditSchema(ma.Schema):
+    id = Int()
+    recorded_at = DateTime()
+    actor = Str()
+    action = Str()
+    target = Str()
+    detail = ma.fields.Dict(allow_none=True)
