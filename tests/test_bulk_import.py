@@ -71,6 +71,17 @@ def _extra_lines(first: list[dict]) -> list[dict]:
          "interested_party": True, "source": "The Ministry", "report_key": "x-5"},
         {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Kan", "stance": "denies",
          "source": "the ministry", "verdict": False, "report_key": "x-6"},
+        # Outlet names as newsrooms write them: a spelling, an alias, a domain, a new name.
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "REUTERS.", "stance": "neutral",
+         "report_key": "x-7"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "MEE", "stance": "supports",
+         "report_key": "x-8"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Reuters UK desk",
+         "url": "https://uk.reuters.com/world/x", "stance": "denies", "report_key": "x-9"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Ynet", "stance": "denies",
+         "report_key": "x-10"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "YNET", "stance": "neutral",
+         "report_key": "x-11"},
     ]  # fmt: skip
     if stored.get("verdict") is not None:
         lines[5]["verdict"] = stored["verdict"]
@@ -90,7 +101,7 @@ def _snapshot(url: str) -> dict:
             "outlets": s.execute(
                 select(
                     Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability,
-                    Outlet.prior_rationale,
+                    Outlet.prior_rationale, Outlet.vetted,
                 ).order_by(Outlet.name)
             ).all(),
             "claims": s.execute(
@@ -165,6 +176,7 @@ def _run(url: str, steps, bulk: bool):
                     summary.claims_created,
                     summary.outlets_created,
                     summary.verdicts_created,
+                    summary.new_outlets,
                 )
             )
         except RecordError as error:
@@ -179,11 +191,24 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
     bulk_outcomes, got = _run(database_url, steps, bulk=True)
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     assert bulk_outcomes == outcomes
-    assert outcomes[1][3] == 1 and outcomes[1][4] >= 1  # a new outlet, new verdicts
+    # Two new outlets (unvetted, listed), new verdicts; REUTERS., MEE and a URL on
+    # uk.reuters.com resolved to stored outlets, YNET to the Ynet just created.
+    assert outcomes[1][3] == 2 and outcomes[1][4] >= 1
+    assert outcomes[1][5] == ["A wholly new outlet", "Ynet"]
     for table in ("outlets", "claims", "reports", "verdicts", "history", "events"):
         assert got[table] == expected[table], table
     assert len(expected["events"]) > len(expected["reports"])  # the import's events too
-    assert len(expected["reports"]) == len(first) + 24 + 6  # seed + file + new lines
+    assert len(expected["reports"]) == len(first) + 24 + 11  # seed + file + new lines
+    outlets_of = {key: outlet for key, _, outlet, *_ in expected["reports"]}
+    assert [outlets_of[f"x-{n}"] for n in (7, 8, 9, 10, 11)] == [
+        "Reuters",
+        "Middle East Eye",
+        "Reuters",
+        "Ynet",
+        "Ynet",
+    ]
+    vetted = {name: vetted for name, *_, vetted in expected["outlets"]}
+    assert not vetted["Ynet"] and not vetted["A wholly new outlet"] and vetted["Reuters"]
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def _apply(session, op, recorded):
             "claim_key": op["claim"],
             "claim": texts.get(op["claim"], "A new claim"),
             "outlet": op["outlet"],
+            "new_outlet": True,
             "stance": op["stance"],
             "attribution": op["attribution"],
             "source": op["source"],

@@ -66,6 +66,10 @@ def index() -> OutletIndex:
         ("الجزيرة", "الجزيرة"),  # other scripts are letters too
         ("الْجَزِيرَة", "الجزيرة"),  # Arabic vowel marks are diacritics
         ("...", ""),
+        ("M.E.E.", "mee"),  # an acronym with dots
+        ("A. P.", "ap"),
+        ("The A Team", "a team"),  # one letter alone stays a word
+        ("Kan 1 1", "kan 1 1"),  # digits are not spelled-out letters
     ],
 )
 def test_normalise_outlet_name(name, normalised):

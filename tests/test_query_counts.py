@@ -37,6 +37,7 @@ def _populate(app, first_claim: int, reports_per_claim: list[int]) -> None:
                     "attribution": "anonymous_source",
                     "source": f"source {r % 4}",
                     "report_key": f"c{c}-r{r}",
+                    "new_outlet": True,
                 }
                 if r >= 2:
                     body["cites"] = f"c{c}-r{r - 2}"

@@ -144,19 +144,19 @@ def test_seeded_aliases_and_domains_are_stored_once(uow):
     from service.newsroom.outlet_directory import load_outlet_index, store_seed_names
     from service.newsroom.outlet_identity import resolve_outlet
 
-    load_seed_story(uow.session)
-    first = store_seed_names(uow.session, read_outlets())
+    load_seed_story(uow.session)  # stores the names
     uow.commit()
     load_seed_story(uow.session)
-    second = store_seed_names(uow.session, read_outlets())
+    again = store_seed_names(uow.session, read_outlets())
     uow.commit()
     outlets = read_outlets()
-    assert first.aliases == sum(len(o.aliases) for o in outlets) > 0
-    assert first.domains == sum(len(o.domains) for o in outlets) > 0
-    assert (second.aliases, second.domains) == (0, 0)
+    aliases = sum(len(o.aliases) for o in outlets)
+    domains = sum(len(o.domains) for o in outlets)
+    assert aliases > 0 and domains > 0
+    assert (again.aliases, again.domains) == (0, 0)
     session = uow.session
-    assert session.scalar(select(func.count()).select_from(OutletAlias)) == first.aliases
-    assert session.scalar(select(func.count()).select_from(OutletDomain)) == first.domains
+    assert session.scalar(select(func.count()).select_from(OutletAlias)) == aliases
+    assert session.scalar(select(func.count()).select_from(OutletDomain)) == domains
     index = load_outlet_index(session)
     ids = {slug: outlet_id for slug, outlet_id in session.execute(select(Outlet.slug, Outlet.id))}
     for name, url, slug in [

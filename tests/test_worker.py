@@ -138,7 +138,7 @@ def _subscribe(factory, url: str) -> int:
 
 def _record_one(factory, key="k-1", outlet="Reuters") -> None:
     with UnitOfWork(factory) as uow:
-        recorder = ReportRecorder(uow.session, actor="test")
+        recorder = ReportRecorder(uow.session, actor="test", create_unknown_outlets=True)
         recorder.add(
             InterchangeRecord(claim_key=key, claim="A claim", outlet=outlet, stance="supports")
         )

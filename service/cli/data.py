@@ -68,6 +68,14 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
         f"there), {summary.claims_created} new claims, {summary.outlets_created} new outlets, "
         f"{summary.verdicts_created} verdicts"
     )
+    if summary.new_outlets:
+        click.echo(
+            f"{len(summary.new_outlets)} outlets were not known and were created unvetted "
+            "(no prior of their own; give them one, or an alias of a known outlet, with "
+            "the outlets API):"
+        )
+        for name in summary.new_outlets:
+            click.echo(f"  {name}")
 
 
 @click.command()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, Claim, Outlet, Report, Verdict
+from models import AuditEntry, Claim, Outlet, OutletAlias, OutletDomain, Report, Verdict
 from models.base import utcnow
 from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
@@ -23,7 +23,14 @@ from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
 from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
-from service.newsroom.recording import ReportRecorder
+from service.newsroom.outlet_directory import (
+    OutletNameError,
+    add_alias,
+    add_domain,
+    load_outlet_index,
+)
+from service.newsroom.outlet_identity import domain_of, normalise_outlet_name
+from service.newsroom.recording import OutletResolution, ReportRecorder, UnknownOutlet
 from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
 from service.web.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -35,6 +42,7 @@ class RecordWarning:
     message: str
     claim_id: int | None = None
     similarity: float | None = None
+    outlet_id: int | None = None
 
 
 @dataclass
@@ -124,6 +132,23 @@ def _similar_claim_warning(
     return None
 
 
+def _outlet_warning(resolution: OutletResolution) -> RecordWarning:
+    outlet = resolution.outlet
+    if resolution.by == "created":
+        return RecordWarning(
+            code="outlet_created",
+            message=f"Outlet {outlet.name!r} was not known and was created unvetted, with no "
+            "prior of its own; an admin can give it one, or make the name an alias of a "
+            "known outlet.",
+            outlet_id=outlet.id,
+        )
+    return RecordWarning(
+        code="outlet_resolved",
+        message=f"Outlet {resolution.name!r} read as {outlet.name!r} (by {resolution.by}).",
+        outlet_id=outlet.id,
+    )
+
+
 def record_reports(
     session: Session,
     bodies: list[dict[str, Any]],
@@ -143,12 +168,15 @@ def record_reports(
             record, named = _record_from_body(session, body)
             if record.verdict is not None and not can_resolve:
                 raise Forbidden("A report with a non-null verdict needs the 'verdict' scope.")
-            reports.append(recorder.add(record, index, **named))
+            new_outlet = body.get("new_outlet") is True
+            reports.append(recorder.add(record, index, new_outlet=new_outlet, **named))
+        except UnknownOutlet as error:
+            raise UnknownOutlet(index, error.name, error.suggestions) from None
         except RecordError as error:
             raise RecordError(index, error.field, error.message) from None
     summary = recorder.finish(cause=f"report recorded by {caller.actor}")
     session.flush()
-    warnings = []
+    warnings = [_outlet_warning(resolution) for resolution in recorder.resolutions]
     for claim in recorder.created_claims:
         warning = _similar_claim_warning(session, claim, similarity_threshold)
         if warning is not None:
@@ -248,6 +276,7 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
     for column, value in (("name", fields["name"]), ("slug", slug)):
         if session.scalars(select(Outlet.id).where(getattr(Outlet, column) == value)).first():
             raise Conflict(f"An outlet with {column} {value!r} exists already.")
+    _refuse_a_name_taken(session, fields["name"], None)
     seed = OutletSeed(
         name=fields["name"],
         slug=slug,
@@ -263,6 +292,17 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
     return outlet
 
 
+def _refuse_a_name_taken(session: Session, name: str, outlet_id: int | None) -> None:
+    """One spelling names one outlet: a name that another outlet's name, slug or alias
+    already normalises to is refused (make it an alias, or merge, instead)."""
+    owner = load_outlet_index(session).owner_of(name)
+    if owner is not None and owner != outlet_id:
+        other = session.get(Outlet, owner)
+        raise Conflict(
+            f"{name!r} already names outlet {owner} ({other.name}): one spelling names one outlet."
+        )
+
+
 def edit_outlet(
     session: Session, outlet: Outlet, changes: dict[str, Any], caller: Caller
 ) -> Outlet:
@@ -271,6 +311,7 @@ def edit_outlet(
         taken = session.scalars(select(Outlet.id).where(Outlet.name == changes["name"])).first()
         if taken is not None:
             raise Conflict(f"An outlet named {changes['name']!r} exists already.")
+        _refuse_a_name_taken(session, changes["name"], outlet.id)
     if not changes:
         raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
     rescore = any(
@@ -290,3 +331,49 @@ def edit_outlet(
             rescore_claim(session, claim, params, cause=f"outlet {outlet.name} changed")
     audit(session, caller, "edit_outlet", f"outlet:{outlet.slug}", changes=list(changes))
     return outlet
+
+
+# -- outlet names ----------------------------------------------------------------------------
+def add_outlet_name(
+    session: Session, outlet: Outlet, field: str, value: str, caller: Caller
+) -> tuple[OutletAlias | OutletDomain, bool]:
+    """Give an outlet an alias (``field="alias"``) or a web domain (``"domain"``); answers
+    the row and whether it was created (False: the outlet had it already)."""
+    index = load_outlet_index(session)
+    add = add_alias if field == "alias" else add_domain
+    try:
+        created = add(session, index, outlet.id, value)
+    except OutletNameError as error:
+        if error.owner_id is not None:
+            raise Conflict(str(error)) from None
+        raise Unprocessable(str(error), errors={"json": {field: [str(error)]}}) from None
+    session.flush()
+    if field == "alias":
+        row = session.scalars(
+            select(OutletAlias).where(OutletAlias.normalised == normalise_outlet_name(value))
+        ).one()
+    else:
+        row = session.scalars(
+            select(OutletDomain).where(OutletDomain.domain == domain_of(value))
+        ).one()
+    if created:
+        audit(session, caller, f"add_outlet_{field}", f"outlet:{outlet.slug}", **{field: value})
+    return row, created
+
+
+def remove_outlet_name(
+    session: Session,
+    outlet: Outlet,
+    model: type[OutletAlias | OutletDomain],
+    row_id: int,
+    caller: Caller,
+) -> None:
+    """Take an alias or a domain from an outlet (reports already recorded keep theirs)."""
+    row = session.get(model, row_id)
+    what = "alias" if model is OutletAlias else "domain"
+    if row is None or row.outlet_id != outlet.id:
+        raise NotFound(f"Outlet {outlet.id} has no {what} with id {row_id}.")
+    value = row.alias if model is OutletAlias else row.domain
+    session.delete(row)
+    session.flush()
+    audit(session, caller, f"remove_outlet_{what}", f"outlet:{outlet.slug}", **{what: value})

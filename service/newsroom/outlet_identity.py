@@ -46,6 +46,8 @@ SUGGESTION_FLOOR = 60.0
 SUGGESTIONS = 3
 
 _LEADING_THE = re.compile(r"^the\s+(?=\S)")
+# Two or more one-letter words in a row: an acronym written with dots or spaces.
+_SPELLED_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_])+(?!\S)")
 _WWW = "www."
 # "mailto:x", but not "reuters.com:443/…" (a host and its port).
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
@@ -56,11 +58,13 @@ def normalise_outlet_name(name: str) -> str:
     israel"``, ``"REUTERS."`` → ``"reuters"``, ``"Al Jazéera"`` → ``"al jazeera"``.
 
     Folded as :func:`~service.newsroom.text_folding.fold` folds (diacritics, ligatures and
-    full-width forms, case, apostrophes, punctuation, whitespace); ``&`` reads "and"; one
-    leading "the" goes. A name of punctuation only normalises to ``""``.
+    full-width forms, case, apostrophes, punctuation, whitespace); ``&`` reads "and";
+    letters spelled out one by one join (``"M.E.E."`` → ``"mee"``, ``"A P"`` → ``"ap"``);
+    one leading "the" goes. A name of punctuation only normalises to ``""``.
     """
     # NFKD first, so that a full-width ampersand is one too.
     folded = fold(unicodedata.normalize("NFKD", name).replace("&", " and "))
+    folded = _SPELLED_OUT.sub(lambda m: m.group(0).replace(" ", ""), folded)
     return _LEADING_THE.sub("", folded)
 
 

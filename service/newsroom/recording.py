@@ -25,6 +25,8 @@ from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlet_directory import load_outlet_index
+from service.newsroom.outlet_identity import OutletIndex, Suggestion, resolve_outlet
 from service.newsroom.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
@@ -53,6 +55,37 @@ def new_report_key() -> str:
     return "r-" + secrets.token_hex(8)
 
 
+UNVETTED_RATIONALE = (
+    "First seen in a report recorded by {actor}; not vetted: no prior of its own, so it "
+    "is scored as an outlet of its kind ({kind}) until an admin gives it one."
+)
+
+
+class UnknownOutlet(RecordError):
+    """A report names an outlet no name, slug, alias or domain resolves to."""
+
+    def __init__(self, line: int | None, name: str, suggestions: tuple[Suggestion, ...]):
+        self.name = name
+        self.suggestions = suggestions
+        message = f"names no known outlet: {name!r}"
+        if suggestions:
+            message += "; did you mean " + " or ".join(repr(s.name) for s in suggestions) + "?"
+        else:
+            message += "."
+        message += ' Send "new_outlet": true to create it (unvetted).'
+        super().__init__(line, "outlet", message)
+
+
+@dataclass
+class OutletResolution:
+    """How a report's outlet name was read, when not as an exact stored name."""
+
+    line: int | None
+    name: str
+    outlet: Outlet
+    by: str  # "slug", "normalised name", "alias", "domain" or "created"
+
+
 @dataclass
 class RecordingSummary:
     reports_created: int = 0
@@ -61,6 +94,8 @@ class RecordingSummary:
     outlets_created: int = 0
     verdicts_created: int = 0
     scores: dict[int, ClaimScore] = field(default_factory=dict)
+    # Outlets created unvetted from names nobody had entered (srs import lists them).
+    new_outlets: list[str] = field(default_factory=list)
 
 
 class ReportRecorder:
@@ -72,11 +107,20 @@ class ReportRecorder:
         The unit of work's session; the caller commits.
     actor:
         Who is recording (an API key's name, ``import``, ``seed``), for verdicts and audit.
+    create_unknown_outlets:
+        Create an outlet (unvetted) for a name nothing resolves to, as ``srs import``
+        does; otherwise such a report is refused with :class:`UnknownOutlet` unless it
+        asks for the outlet to be created (``add(..., new_outlet=True)``).
     """
 
-    def __init__(self, session: Session, actor: str = IMPORT_ACTOR):
+    def __init__(
+        self, session: Session, actor: str = IMPORT_ACTOR, *, create_unknown_outlets: bool = False
+    ):
         self.session = session
         self.actor = actor
+        self.create_unknown_outlets = create_unknown_outlets
+        self._index: OutletIndex | None = None
+        self.resolutions: list[OutletResolution] = []
         self.params: ModelParameters = active_parameters(session)
         self.summary = RecordingSummary()
         self._outlets: dict[str, Outlet] = {}
@@ -120,24 +164,66 @@ class ReportRecorder:
             self._outlets[name] = found
         return self._outlets[name]
 
-    def outlet_for(self, name: str) -> Outlet:
-        """The outlet called ``name``; an unknown one starts from its kind's prior."""
+    def outlet_index(self) -> OutletIndex:
+        """Every stored way of naming an outlet, read once (when a name is not exact)."""
+        if self._index is None:
+            self.session.flush()
+            self._index = load_outlet_index(self.session)
+        return self._index
+
+    def outlet_for(
+        self,
+        name: str,
+        url: str | None = None,
+        line: int | None = None,
+        *,
+        new_outlet: bool = False,
+    ) -> Outlet:
+        """The outlet a report's ``outlet`` name (and ``url``) names.
+
+        An exact stored name first (one query, cached); then a slug, the normalised name,
+        an alias or the domain of ``url`` (:func:`~service.newsroom.outlet_identity.
+        resolve_outlet`). A name nothing resolves to is created unvetted, without a prior
+        of its own, when ``new_outlet`` or the recorder's ``create_unknown_outlets`` says
+        so, and refused with :class:`UnknownOutlet` (and the closest names) otherwise.
+        """
         outlet = self._outlet_by_name(name)
-        if outlet is None:
-            prior = self.params.kind_reliability.get(DEFAULT_OUTLET_KIND, 0.5)
-            outlet = self.ensure_outlet(
-                OutletSeed(
-                    name=name,
-                    slug=self._free_slug(slugify(name)),
-                    kind=DEFAULT_OUTLET_KIND,
-                    prior_reliability=prior,
-                    rationale=(
-                        f"First seen in a report recorded by {self.actor}; starts from the "
-                        f"prior of its kind ({DEFAULT_OUTLET_KIND})."
-                    ),
-                )
-            )
+        if outlet is not None:
+            return outlet
+        index = self.outlet_index()
+        resolution = resolve_outlet(name, url, index)
+        if resolution.found:
+            outlet = self.session.get(Outlet, resolution.outlet_id)
+            if resolution.by != "domain":  # a name's reading does not depend on its url
+                self._outlets[name] = outlet
+            self.resolutions.append(OutletResolution(line, name, outlet, resolution.by))
+            return outlet
+        if not (new_outlet or self.create_unknown_outlets):
+            raise UnknownOutlet(line, name, resolution.suggestions)
+        outlet = self._create_unvetted(name)
+        index.add_outlet(outlet.id, outlet.name, outlet.slug)
+        self.summary.new_outlets.append(outlet.name)
+        self.resolutions.append(OutletResolution(line, name, outlet, "created"))
         return outlet
+
+    def _create_unvetted(self, name: str) -> Outlet:
+        now = utcnow()
+        created = insert_if_absent(
+            self.session,
+            Outlet,
+            "name",
+            name=name,
+            slug=self._free_slug(slugify(name)),
+            country=None,
+            kind=DEFAULT_OUTLET_KIND,
+            prior_reliability=None,
+            prior_rationale=UNVETTED_RATIONALE.format(actor=self.actor, kind=DEFAULT_OUTLET_KIND),
+            vetted=False,
+            created_at=now,
+            updated_at=now,
+        )
+        self.summary.outlets_created += created
+        return self._outlet_by_name(name)
 
     def _free_slug(self, slug: str) -> str:
         taken = {o.slug for o in self._outlets.values()}
@@ -234,10 +320,11 @@ class ReportRecorder:
         claim: Claim | None = None,
         outlet: Outlet | None = None,
         cites: Report | None = None,
+        new_outlet: bool = False,
     ) -> Report:
         """Store one record (or find it already stored, unchanged) and mark its claim."""
         claim = claim or self.claim_for(record.claim_key, record.claim, line)
-        outlet = outlet or self.outlet_for(record.outlet)
+        outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:
             cites = self._report_by_key(record.cites)
             if cites is None:

@@ -168,7 +168,7 @@ class BulkBatch:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         # Outlets go through the recorder: the same slugs, priors and rationale, and new
         # outlets are few.
-        self.recorder = ReportRecorder(session, actor=actor)
+        self.recorder = ReportRecorder(session, actor=actor, create_unknown_outlets=True)
         self.params: ModelParameters = self.recorder.params
         self.summary = RecordingSummary()
         self.claims: dict[str, _ClaimRow] = {}
@@ -281,8 +281,8 @@ class BulkBatch:
     def add(self, record: InterchangeRecord, line: int) -> None:
         claim = self._claim_for(record, line)
         outlet = self.outlets.get(record.outlet)
-        if outlet is None:  # not stored: the recorder makes it as it would
-            outlet = self.outlets[record.outlet] = self.recorder.outlet_for(record.outlet)
+        if outlet is None:  # not an exact stored name: the recorder resolves or makes it
+            outlet = self.recorder.outlet_for(record.outlet, record.url, line)
         cites = None
         if record.cites is not None:
             cites = self.reports.get(record.cites)
@@ -372,6 +372,7 @@ class BulkBatch:
         _update_claims(self.session, updates)
         writer.insert(ScoreHistory.__table__, history)
         self.summary.outlets_created = self.recorder.summary.outlets_created
+        self.summary.new_outlets = self.recorder.summary.new_outlets
         return self.summary
 
 

@@ -17,6 +17,7 @@ from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
 from seeds.loader import read_seed_story
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlet_directory import store_seed_names
 from service.newsroom.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
 from service.newsroom.rescoring import rescore_claims
 from service.operations.bulk_import import import_batch
@@ -31,6 +32,7 @@ def load_seed_story(session: Session) -> RecordingSummary:
     for outlet in story.outlets:
         recorder.ensure_outlet(outlet)
     session.flush()
+    store_seed_names(session, story.outlets)
     for line, record in enumerate(story.reports, start=1):
         recorder.add(record, line)
     return recorder.finish(cause="seed story loaded")
@@ -42,6 +44,7 @@ def _merge(total: RecordingSummary, part: RecordingSummary) -> None:
     total.claims_created += part.claims_created
     total.outlets_created += part.outlets_created
     total.verdicts_created += part.verdicts_created
+    total.new_outlets.extend(part.new_outlets)
 
 
 def import_stream(
@@ -68,7 +71,9 @@ def import_stream(
             if bulk:
                 part = import_batch(uow.session, batch, actor=IMPORT_ACTOR, cause="import")
             else:
-                recorder = ReportRecorder(uow.session, actor=IMPORT_ACTOR)
+                recorder = ReportRecorder(
+                    uow.session, actor=IMPORT_ACTOR, create_unknown_outlets=True
+                )
                 for line, record in batch:
                     recorder.add(record, line)
                 part = recorder.finish(cause="import")

@@ -5,8 +5,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import func, select
 
-from models import Outlet, Report
-from service.newsroom.editorial import create_outlet, edit_outlet, get_or_404
+from models import Outlet, OutletAlias, OutletDomain, Report
+from service.newsroom.editorial import (
+    add_outlet_name,
+    create_outlet,
+    edit_outlet,
+    get_or_404,
+    remove_outlet_name,
+)
 from service.newsroom.model_store import active_parameters
 from service.web.api.common import (
     Blueprint,
@@ -17,7 +23,13 @@ from service.web.api.common import (
     write_operation,
 )
 from service.web.api.presenters import outlet_view
-from service.web.api.schemas import OutletListArgs, OutletPatchSchema, OutletSchema
+from service.web.api.schemas import (
+    OutletAliasSchema,
+    OutletDomainSchema,
+    OutletListArgs,
+    OutletPatchSchema,
+    OutletSchema,
+)
 from service.web.auth import current_caller
 from service.web.database import request_uow
 
@@ -93,3 +105,53 @@ class OutletById(MethodView):
         blp.check_etag(outlet_view(outlet, params, count), OutletSchema)
         edit_outlet(session, outlet, changes, current_caller())
         return outlet_view(outlet, params, count)
+
+
+def _names_route(model, schema, field: str):
+    """GET and POST on /outlets/{id}/{field}s, DELETE on /outlets/{id}/{field}s/{row id}."""
+    plural = f"{field}es" if field.endswith("s") else f"{field}s"
+
+    class Names(MethodView):
+        @read_operation
+        @blp.response(200, schema(many=True))
+        def get(self, outlet_id):
+            session = request_uow().session
+            get_or_404(session, Outlet, outlet_id, "outlet")
+            return session.scalars(
+                select(model).where(model.outlet_id == outlet_id).order_by(model.id)
+            ).all()
+
+        @write_operation("admin")
+        @blp.arguments(schema)
+        @blp.response(201, schema)
+        @blp.alt_response(200, schema=schema, description=f"The outlet had this {field} already")
+        def post(self, fields, outlet_id):
+            session = request_uow().session
+            outlet = get_or_404(session, Outlet, outlet_id, "outlet")
+            row, created = add_outlet_name(session, outlet, field, fields[field], current_caller())
+            return row, 201 if created else 200
+
+    class NameById(MethodView):
+        @write_operation("admin", idempotent=False)
+        @blp.response(204)
+        def delete(self, outlet_id, row_id):
+            session = request_uow().session
+            outlet = get_or_404(session, Outlet, outlet_id, "outlet")
+            remove_outlet_name(session, outlet, model, row_id, current_caller())
+
+    Names.get.__doc__ = f"The outlet's {plural}."
+    Names.post.__doc__ = (
+        f"Give the outlet a{'n' if field == 'alias' else ''} {field} (admin). Refused with 409 "
+        "if another outlet answers to it already."
+    )
+    NameById.delete.__doc__ = (
+        f"Take a{'n' if field == 'alias' else ''} {field} from the outlet (admin)."
+    )
+    Names.__name__ = f"Outlet{plural.capitalize()}"
+    NameById.__name__ = f"Outlet{field.capitalize()}ById"
+    blp.route(f"/outlets/<int:outlet_id>/{plural}")(Names)
+    blp.route(f"/outlets/<int:outlet_id>/{plural}/<int:row_id>")(NameById)
+
+
+_names_route(OutletAlias, OutletAliasSchema, "alias")
+_names_route(OutletDomain, OutletDomainSchema, "domain")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from models import Claim, Outlet, Report, ScoreHistory
 from models.base import utcnow
-from scoring.attribution import reliability_letter
+from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
@@ -101,6 +101,10 @@ def outlet_view(outlet: Outlet, params: ModelParameters, n_reports: int | None =
     reliability = params.outlet_reliability.get(outlet.name)
     if reliability is None:
         reliability = outlet.learned_reliability or outlet.prior_reliability
+    if reliability is None:  # unvetted, no record: scored as its kind
+        reliability = params.kind_reliability.get(outlet.kind)
+    if reliability is None:
+        reliability = OUTLET_KIND_PRIORS[outlet.kind].reliability
     return {
         "id": outlet.id,
         "name": outlet.name,
@@ -109,6 +113,7 @@ def outlet_view(outlet: Outlet, params: ModelParameters, n_reports: int | None =
         "kind": outlet.kind,
         "prior_reliability": outlet.prior_reliability,
         "prior_rationale": outlet.prior_rationale,
+        "vetted": outlet.vetted,
         "learned_reliability": outlet.learned_reliability,
         "reliability": reliability,
         "grade": reliability_letter(reliability),

@@ -11,6 +11,7 @@ from models import Claim, Report
 from scoring.interchange import RecordError
 from service.newsroom.editorial import get_or_404, record_reports, retract_report
 from service.newsroom.keys import scope_allows
+from service.newsroom.recording import UnknownOutlet
 from service.web.api.common import Blueprint, read_operation, write_operation
 from service.web.api.presenters import report_view, score_view
 from service.web.api.schemas import (
@@ -28,6 +29,18 @@ from service.web.errors import Unprocessable
 from service.web.observability import count_reports_after_commit
 
 blp = Blueprint("reports", __name__, description="Reports of claims")
+
+
+def _unknown_outlet(error: UnknownOutlet, batch: bool) -> Unprocessable:
+    """422 with the closest known outlets as an extension member ``suggestions``."""
+    messages = {"outlet": [error.message]}
+    errors = {"json": {"reports": {str(error.line): messages}} if batch else messages}
+    detail = f"Report {error.line}: {error.message}" if batch else error.message
+    return Unprocessable(
+        detail,
+        errors=errors,
+        extensions={"suggestions": [vars(s) for s in error.suggestions]},
+    )
 
 
 def _record(bodies):
@@ -53,6 +66,8 @@ class Reports(MethodView):
         recomputed in the same transaction. One interchange-format line is a valid body."""
         try:
             recorded = _record([body])
+        except UnknownOutlet as error:
+            raise _unknown_outlet(error, batch=False) from None
         except RecordError as error:
             raise Unprocessable(
                 error.message, errors={"json": {error.field or "_schema": [error.message]}}
@@ -77,6 +92,8 @@ class ReportBatch(MethodView):
         """Record up to 1,000 reports, all or nothing; a refusal names each failing item."""
         try:
             recorded = _record(body["reports"])
+        except UnknownOutlet as error:
+            raise _unknown_outlet(error, batch=True) from None
         except RecordError as error:
             raise Unprocessable(
                 f"Report {error.line}: {error.message}. Nothing was recorded.",

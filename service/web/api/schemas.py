@@ -57,11 +57,22 @@ class OutletSchema(StrictSchema):
     kind = Str(
         required=True, validate=validate.OneOf(OUTLET_KINDS), metadata={"example": "wire_agency"}
     )
-    prior_reliability = Float(required=True, validate=PROBABILITY, metadata={"example": 0.85})
+    # Required to add an outlet (an admin's outlet is vetted); null for an outlet created
+    # unvetted from an unknown name, which is scored as its kind until given one.
+    prior_reliability = Float(
+        required=True, allow_none=True, validate=PROBABILITY, metadata={"example": 0.85}
+    )
     prior_rationale = Str(
         required=True,
         validate=LONG_TEXT,
         metadata={"example": "Wire agency with a corrections policy."},
+    )
+    vetted = Bool(
+        dump_only=True,
+        metadata={
+            "description": "False for an outlet created from a name nobody had entered "
+            "(a report with new_outlet, or srs import), until an admin vets it"
+        },
     )
     learned_reliability = Float(dump_only=True, allow_none=True)
     reliability = Float(dump_only=True, metadata={"description": "What scoring uses now"})
@@ -70,6 +81,13 @@ class OutletSchema(StrictSchema):
     created_at = DateTime(dump_only=True)
     updated_at = DateTime(dump_only=True)
 
+    @ma.validates_schema
+    def a_new_outlet_has_a_prior(self, data, **kwargs):
+        if "prior_reliability" in data and data["prior_reliability"] is None:
+            raise ma.ValidationError(
+                {"prior_reliability": ["An outlet added by an admin needs a prior."]}
+            )
+
 
 class OutletPatchSchema(StrictSchema):
     name = Str(validate=NAME)
@@ -77,6 +95,35 @@ class OutletPatchSchema(StrictSchema):
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
     prior_reliability = Float(validate=PROBABILITY)
     prior_rationale = Str(validate=LONG_TEXT)
+    vetted = Bool(metadata={"description": "true once an admin has judged the outlet"})
+
+
+class OutletAliasSchema(StrictSchema):
+    id = Int(dump_only=True)
+    alias = Str(required=True, validate=NAME, metadata={"example": "MEE"})
+    normalised = Str(
+        dump_only=True,
+        metadata={
+            "example": "mee",
+            "description": "What names are compared by: case, punctuation, a leading 'The', "
+            "diacritics and spacing folded. Unique across outlets.",
+        },
+    )
+    created_at = DateTime(dump_only=True)
+
+
+class OutletDomainSchema(StrictSchema):
+    id = Int(dump_only=True)
+    domain = Str(
+        required=True,
+        validate=[validate.Length(min=1, max=2000), NOT_BLANK],
+        metadata={
+            "example": "middleeasteye.net",
+            "description": "A host or a URL; stored as the host, lower-case, without 'www.'. "
+            "A report whose url is on it (or on a subdomain) names this outlet.",
+        },
+    )
+    created_at = DateTime(dump_only=True)
 
 
 class OutletListArgs(StrictSchema):
@@ -158,6 +205,25 @@ class ClaimPatchSchema(StrictSchema):
     text = Str(required=True, validate=LONG_TEXT)
 
 
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class OutletRef(ma.fields.Field):
+    """An outlet named in a query by its id (digits) or its slug."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Must be an outlet id or slug.")
+        if value.isascii() and value.isdigit():
+            number = int(value)
+            if not 1 <= number <= MAX_ID:
+                raise ma.ValidationError(f"An outlet id is 1 to {MAX_ID}.")
+            return number
+        if len(value) > 200 or not re.match(SLUG_PATTERN, value):
+            raise ma.ValidationError("Must be an outlet id or slug (such as 'reuters').")
+        return value
+
+
 CLAIM_SORTS = ("confidence", "-confidence", "change", "-change", "updated", "-updated", "id")
 
 
@@ -165,7 +231,15 @@ class ClaimListArgs(StrictSchema):
     status = Str(validate=validate.OneOf(CLAIM_STATUSES))
     min_confidence = Float(validate=validate.Range(min=0, max=1))
     max_confidence = Float(validate=validate.Range(min=0, max=1))
-    outlet = Int(validate=ID, metadata={"description": "Only claims this outlet reported"})
+    outlet = OutletRef(
+        metadata={
+            "description": "Only claims this outlet reported: its id or its slug",
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "maxLength": 200, "pattern": SLUG_PATTERN},
+            ],
+        }
+    )
     updated_since = DateTime()
     q = Str(validate=SHORT_TEXT, metadata={"description": "Words the claim's text contains"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
@@ -222,7 +296,22 @@ class ReportInSchema(StrictSchema):
     )
     report_key = Str(validate=KEY, metadata={"example": "reuters-2024-11-18-turkish-denial"})
     outlet_id = Int(validate=ID)
-    outlet = Str(validate=NAME, metadata={"example": "Reuters"})
+    outlet = Str(
+        validate=NAME,
+        metadata={
+            "example": "Reuters",
+            "description": "The outlet's name, slug or an alias (case, punctuation, a leading "
+            "'The' and diacritics do not matter); else the domain of url names it. An "
+            "unknown name is refused with suggestions unless new_outlet is true.",
+        },
+    )
+    new_outlet = Bool(
+        load_default=False,
+        metadata={
+            "description": "Create the outlet (unvetted, without a prior of its own) if its "
+            "name is not known. Not part of the interchange format."
+        },
+    )
     stance = Str(required=True, validate=validate.OneOf(STANCES), metadata={"example": "denies"})
     attribution = Str(
         load_default="unattributed",
@@ -282,10 +371,18 @@ class ReportSchema(ma.Schema):
 
 
 class WarningSchema(ma.Schema):
-    code = Str(metadata={"example": "similar_claim"})
+    code = Str(
+        metadata={
+            "example": "similar_claim",
+            "description": "similar_claim, outlet_resolved (the outlet name was read as "
+            "another spelling of a known outlet) or outlet_created (an unknown outlet was "
+            "created unvetted, as new_outlet asked)",
+        }
+    )
     message = Str()
     claim_id = Int(allow_none=True)
     similarity = Float(allow_none=True)
+    outlet_id = Int(allow_none=True)
 
 
 class RecordedReportSchema(ma.Schema):
