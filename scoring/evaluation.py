@@ -1,79 +1,165 @@
-"""Cross-validated evaluation of the learned model against simple baselines.
+"""Cross-validated evaluation of the deployed scorer against baselines (``srs evaluate``).
 
-Claims are split into folds with scikit-learn's ``StratifiedGroupKFold`` over reports,
-grouped by claim, so that no claim has reports on both sides. Each fold fits the estimator
-on every other claim (resolved ones with their verdicts, unresolved ones without) and scores
-the held-out claims from their reports alone. The baselines see the same folds:
+**What is evaluated is what is deployed.** In every outer fold :func:`fit_deployed_scorer`
+fits the model on the training claims only (resolved ones with their verdicts, unresolved
+ones without) and returns the :class:`~scoring.evidence.ModelParameters` the service would
+store, calibrator included; the ``model`` row is :func:`scoring.engine.score_claim` with
+those parameters on the held-out claims' reports (mapped by
+:func:`scoring.interchange.report_evidence`, the mapping the service uses). The variant
+``uncalibrated`` is the same scorer with the calibration left out.
 
-- ``majority``: share of supports among supports and denials, Laplace-smoothed
-  (``(supports + 1) / (supports + denials + 2)``; a tie is 0.5);
-- ``stance_counts_logreg``: logistic regression on each claim's raw counts of supports,
-  denials and neutral reports, fitted on the training claims;
-- ``prior_model``: the online scorer with the documented priors and nothing learned
-  (:func:`scoring.engine.score_claim` with :func:`scoring.attribution.default_parameters`);
-- ``engine_learned``: the online scorer with the parameters each fold's fit exports
-  (:meth:`ReliabilityEstimator.to_model_parameters`), uncalibrated: what the service
-  stores after ``srs fit``, before its calibration step.
+**Outlets as imported.** The format names outlets only. By default every outlet gets the
+kind and prior a fresh ``srs import`` gives it
+(:func:`scoring.interchange.outlets_as_imported`), unless kinds or priors are passed in;
+the fit and the scorer see the same ones.
 
-The model is calibrated as it would be deployed, on resolved training claims only (see
-:func:`evaluate_records`). Metrics are computed on the pooled out-of-fold predictions of
-resolved claims.
-``srs evaluate`` calls :func:`evaluate_records` and :func:`write_plots`.
+**Splits** (``split``), each over the resolved claims, ``folds`` folds:
+
+- ``claim``: scikit-learn's ``StratifiedGroupKFold`` over reports, grouped by claim and
+  stratified by verdict; every unresolved claim is in every training set.
+- ``story``: whole stories are held out: no claim of a test story, resolved or not, is
+  in its training set. Stories go to folds in a seeded random order, each to the fold
+  with the fewest resolved claims so far (not stratified by verdict: stories differ in
+  their share of true claims, and that is part of what a new story tests). A claim
+  without a story is a story of its own, so data without stories are split by claim.
+- ``outlet``: unseen outlets. Test claims are drawn as by claim; then every report by an
+  outlet that reports on any test claim is removed from the training claims (a training
+  claim left without reports drops out), so no test claim's outlet is seen in training.
+  This is harsh for outlets that report on many claims: they are never learned from.
+
+**Repeated folds.** The whole cross-validation is repeated with ``seeds`` different fold
+seeds (``seed``, ``seed + 1``, …; :func:`default_seeds` picks 5 for files under
+:data:`LARGE_FILE_CLAIMS` claims, else 1). Each metric is computed on the pooled
+out-of-fold predictions of one seed, then reported as mean and sample sd over seeds.
+
+**Best baseline** is the baseline with the lowest mean Brier score.
+
+**Paired bootstrap.** For each seed, the resolved claims are resampled with replacement
+:data:`BOOTSTRAP_RESAMPLES` times (a generator seeded by the fold seed); on each resample
+the difference model − best baseline of ROC AUC and of Brier score is computed from the
+same claims' pooled out-of-fold predictions, and the 2.5th and 97.5th percentiles taken.
+The reported 95 % interval averages those ends over seeds. The model's ECE gets an interval
+from the same resamples; a resample's repeated claims make its bins noisier, so resampled
+ECE runs high and that interval sits mostly above the point value. The resampling treats
+claims as independent, which they are not quite within a story.
+
+**Interval coverage** (:mod:`scoring.coverage`) is measured on the held-out claims of the
+first seed, each scored by the parameters of the fold that held it out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
+from scipy import sparse
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from scoring.calibration import apply_calibration, fit_calibration
-from scoring.evidence import Calibration
-from scoring.interchange import InterchangeRecord
-from scoring.learning import DENIES, SUPPORTS, ReliabilityEstimator, ReportTable
+from scoring.baselines import BASELINES, Baseline, Fold
+from scoring.calibration import fit_calibration
+from scoring.coverage import IntervalCoverage, interval_coverage
+from scoring.evidence import Calibration, ModelParameters, ReportEvidence
+from scoring.interchange import InterchangeRecord, outlets_as_imported, records_evidence
+from scoring.learning import ReliabilityEstimator, ReportTable
+from scoring.stories import claim_stories
 
 INNER_FOLDS = 3
-"""Folds within the training claims for the calibrator: three keeps two thirds of them
-for each inner fit at three extra fits per fold."""
+"""Folds within the training claims for the cross-fitted calibrator: three keeps two
+thirds of them for each inner fit at three extra fits per fit."""
 METRIC_NAMES = ("accuracy", "roc_auc", "brier", "log_loss", "ece", "n_claims")
 N_CALIBRATION_BINS = 10
+SPLITS = ("claim", "story", "outlet")
+LARGE_FILE_CLAIMS = 5000
+BOOTSTRAP_RESAMPLES = 1000
+_BOOTSTRAP_CHUNK = 100
+
+FitFunction = Callable[..., ModelParameters]
 
 
-@dataclass(frozen=True, eq=False)
-class EvaluationResult:
-    """Metrics of the model and the baselines, and the predictions they come from.
+# -- the deployed scorer ---------------------------------------------------------------------
+def fit_deployed_scorer(
+    train_records: Iterable[InterchangeRecord],
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float] | None = None,
+    seed: int = 0,
+    *,
+    version: str = "evaluation",
+    calibrate: bool = True,
+) -> ModelParameters:
+    """Fit the model as the service deploys it: the parameters ``score_claim`` scores with.
 
-    ``predictions`` maps ``"model"``, ``"model_raw"`` (uncalibrated) and each baseline to
-    P(true) of each evaluated claim, aligned with ``claim_keys`` and ``verdicts``; ``fold``
-    is each claim's test fold and ``splits`` the (training, test) claim keys of every fold.
+    Today: :class:`ReliabilityEstimator` (with ``outlet_priors``, as ``srs fit`` passes the
+    outlet table's priors) fitted on all of ``train_records``, exported with
+    :meth:`~ReliabilityEstimator.to_model_parameters`, and a calibrator
+    (:func:`~scoring.calibration.fit_calibration`) fitted on cross-fitted engine scores of
+    the resolved training claims (:func:`cross_fitted_scores`), never on scores of claims
+    the exported fit has seen.
+
+    This is the one place where the evaluation fits a model: the deployable fit function
+    (``fit_scoring_model(records, outlet_kinds=…, outlet_priors=…, version=…, seed=…)``)
+    replaces this body when it lands.
     """
-
-    metrics: dict[str, Any]
-    baselines: dict[str, dict[str, Any]]
-    variants: dict[str, dict[str, Any]]
-    claim_keys: np.ndarray
-    verdicts: np.ndarray
-    predictions: dict[str, np.ndarray]
-    fold: np.ndarray
-    splits: tuple[tuple[frozenset[str], frozenset[str]], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"model": {metric: value}, "baselines": {name: {metric: value}},
-        "variants": {name: {metric: value}}}``; variants are other forms of the model."""
-        return {
-            "model": dict(self.metrics),
-            "baselines": {name: dict(m) for name, m in self.baselines.items()},
-            "variants": {name: dict(m) for name, m in self.variants.items()},
-        }
+    records = list(train_records)
+    params = _fit_engine_parameters(records, outlet_kinds, outlet_priors, version)
+    if not calibrate:
+        return params
+    scores, verdicts = cross_fitted_scores(records, outlet_kinds, outlet_priors, seed)
+    return replace(params, calibration=fit_calibration(scores, verdicts))
 
 
+def _fit_engine_parameters(records, outlet_kinds, outlet_priors, version) -> ModelParameters:
+    table = ReportTable.from_records(records, outlet_kinds)
+    estimator = ReliabilityEstimator(outlet_priors=outlet_priors).fit(table)
+    return estimator.to_model_parameters(version)
+
+
+def cross_fitted_scores(
+    records: Sequence[InterchangeRecord],
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float] | None = None,
+    seed: int = 0,
+    folds: int = INNER_FOLDS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold engine scores of the resolved claims of ``records``, and their verdicts.
+
+    The resolved claims are split into ``folds`` folds stratified by verdict (fewer when a
+    verdict has fewer claims; none, and empty arrays, below two of each); each fold is
+    scored by parameters fitted on every other claim, unresolved ones included.
+    """
+    verdict_of: dict[str, bool | None] = {}
+    for record in records:
+        verdict_of.setdefault(record.claim_key, record.verdict)
+    resolved = np.array([key for key, v in verdict_of.items() if v is not None], dtype=object)
+    verdicts = np.array([verdict_of[key] for key in resolved], dtype=bool)
+    n_folds = min(folds, int(verdicts.sum()), int((~verdicts).sum()))
+    if n_folds < 2:
+        return np.empty(0), np.empty(0, dtype=bool)
+    evidence = records_evidence(records, outlet_kinds, outlet_priors)
+    scores = np.empty(len(resolved))
+    splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    for _, held in splitter.split(resolved, verdicts):
+        held_out = set(resolved[held])
+        params = _fit_engine_parameters(
+            [r for r in records if r.claim_key not in held_out],
+            outlet_kinds,
+            outlet_priors,
+            "cross-fit",
+        )
+        scores[held] = _engine_scores([evidence[key] for key in resolved[held]], params)
+    return scores, verdicts
+
+
+def _engine_scores(claims: Iterable[Sequence[ReportEvidence]], params) -> np.ndarray:
+    from scoring.engine import score_claim
+
+    return np.array([score_claim(reports, params).confidence for reports in claims])
+
+
+# -- metrics ---------------------------------------------------------------------------------
 def expected_calibration_error(verdict, confidence, n_bins: int = N_CALIBRATION_BINS) -> float:
     """Mean |share true − mean confidence| over equal-width bins, weighted by claims."""
     verdict = np.asarray(verdict, dtype=float)
@@ -100,170 +186,543 @@ def claim_metrics(verdict, confidence) -> dict[str, Any]:
     }
 
 
-def stance_counts(table: ReportTable) -> np.ndarray:
-    """Raw counts of supports, denials and neutral reports per claim, ``(n_claims, 3)``."""
-    codes = table.claim.astype(np.int64) * 3 + table.stance
-    return np.bincount(codes, minlength=3 * table.n_claims).reshape(table.n_claims, 3)
+def _mean_sd(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per metric: mean and sample sd over seeds (sd ``None`` with one seed, and both
+    ``None`` when a seed has no value); ``n_claims`` is the same in every seed."""
+    mean: dict[str, Any] = {}
+    sd: dict[str, Any] = {}
+    for name in METRIC_NAMES:
+        values = [row[name] for row in rows]
+        if name == "n_claims":
+            mean[name] = values[0]
+            continue
+        if any(v is None for v in values):
+            mean[name] = sd[name] = None
+            continue
+        mean[name] = float(np.mean(values))
+        sd[name] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return mean, sd
 
 
-def majority_confidence(table: ReportTable) -> np.ndarray:
-    counts = stance_counts(table)
-    return (counts[:, SUPPORTS] + 1.0) / (counts[:, SUPPORTS] + counts[:, DENIES] + 2.0)
+# -- paired bootstrap --------------------------------------------------------------------------
+def bootstrap_weights(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``(resamples, n)`` counts: how often each of ``n`` claims is drawn in each resample."""
+    draws = rng.integers(0, n, size=(resamples, n)) + n * np.arange(resamples)[:, None]
+    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n)
 
 
-def prior_model_confidence(
-    records: Iterable[InterchangeRecord],
-    claim_keys: Iterable[str],
-    outlet_kinds: Mapping[str, str] | None = None,
-) -> np.ndarray:
-    """Confidence of the online scorer with the documented priors, per claim key."""
-    from scoring.attribution import default_parameters
-
-    return engine_confidence(records, claim_keys, default_parameters(), outlet_kinds)
-
-
-def engine_confidence(
-    records: Iterable[InterchangeRecord],
-    claim_keys: Iterable[str],
-    params,
-    outlet_kinds: Mapping[str, str] | None = None,
-) -> np.ndarray:
-    """Confidence of the online scorer (what the service stores) with ``params``."""
-    # Imported here: the engine is a sibling module the evaluation only borrows.
-    from scoring.engine import score_claim
-    from scoring.evidence import ReportEvidence
-
-    kinds = outlet_kinds or {}
-    reports: dict[str, list[ReportEvidence]] = {}
-    for number, record in enumerate(records):
-        reports.setdefault(record.claim_key, []).append(
-            ReportEvidence(
-                key=record.report_key or f"{record.claim_key}#{number}",
-                outlet=record.outlet,
-                stance=record.stance,
-                attribution=record.attribution,
-                source=record.source,
-                interested_party=record.interested_party,
-                cites=record.cites,
-                outlet_kind=kinds.get(record.outlet),
-                published_at=record.published_at,
-            )
+def weighted_auc(weights: np.ndarray, verdict, confidence) -> np.ndarray:
+    """ROC AUC of each row of claim ``weights`` (ties count a half); nan without both
+    verdicts. Equals :func:`roc_auc_score` on the claims repeated by their weights."""
+    verdict = np.asarray(verdict, dtype=bool)
+    _, group = np.unique(np.asarray(confidence, dtype=float), return_inverse=True)
+    n_groups = group.max() + 1
+    out = []
+    for label in (True, False):
+        rows = np.flatnonzero(verdict == label)
+        one_hot = sparse.csr_matrix(
+            (np.ones(len(rows)), (np.arange(len(rows)), group[rows])), shape=(len(rows), n_groups)
         )
-    return np.array([score_claim(reports[key], params).confidence for key in claim_keys])
+        out.append(np.asarray((one_hot.T @ weights[:, rows].T).T))
+    positive, negative = out
+    below = np.cumsum(negative, axis=1) - negative
+    pairs = positive.sum(axis=1) * negative.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (positive * (below + 0.5 * negative)).sum(axis=1) / pairs
 
 
-def _claim_folds(table: ReportTable, folds: int, seed: int) -> list[np.ndarray]:
-    """Test claim indices of each fold: resolved claims, stratified by verdict."""
+def weighted_brier(weights: np.ndarray, verdict, confidence) -> np.ndarray:
+    error = (np.asarray(verdict, dtype=float) - np.asarray(confidence, dtype=float)) ** 2
+    return weights @ error / weights.sum(axis=1)
+
+
+def weighted_ece(weights: np.ndarray, verdict, confidence, n_bins=N_CALIBRATION_BINS):
+    confidence = np.asarray(confidence, dtype=float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    gap = np.zeros((len(confidence), n_bins))
+    gap[np.arange(len(confidence)), bins] = np.asarray(verdict, dtype=float) - confidence
+    return np.abs(weights @ gap).sum(axis=1) / weights.sum(axis=1)
+
+
+def paired_bootstrap(
+    verdict,
+    model,
+    baseline,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """Percentile intervals of model − baseline (AUC, Brier) and of the model's ECE, over
+    claim resamples with replacement; both scorers see the same resampled claims."""
+    verdict = np.asarray(verdict, dtype=bool)
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {"auc": [], "brier": [], "ece": []}
+    for start in range(0, resamples, _BOOTSTRAP_CHUNK):
+        weights = bootstrap_weights(len(verdict), min(_BOOTSTRAP_CHUNK, resamples - start), rng)
+        weights = weights.astype(float)
+        parts["auc"].append(
+            weighted_auc(weights, verdict, model) - weighted_auc(weights, verdict, baseline)
+        )
+        parts["brier"].append(
+            weighted_brier(weights, verdict, model) - weighted_brier(weights, verdict, baseline)
+        )
+        parts["ece"].append(weighted_ece(weights, verdict, model))
+    tail = 100 * (1 - level) / 2
+    out: dict[str, Any] = {}
+    for name, values in parts.items():
+        values = np.concatenate(values)
+        finite = values[np.isfinite(values)]
+        out[name] = (
+            [float(v) for v in np.percentile(finite, [tail, 100 - tail])] if finite.size else None
+        )
+    return out
+
+
+# -- folds -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FoldPlan:
+    """One outer fold: claim indices to train and test on, and the outlets whose reports
+    training may not see (``--split outlet``)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    hidden_outlets: frozenset[str] = frozenset()
+
+
+def split_folds(
+    table: ReportTable,
+    split: str = "claim",
+    folds: int = 5,
+    seed: int = 0,
+    stories: Sequence[str | None] | None = None,
+) -> list[FoldPlan]:
+    """The outer folds of one seed (see the module docstring for each ``split``).
+
+    ``stories`` is each claim's story, aligned with ``table.claim_keys``.
+
+    Raises
+    ------
+    ValueError
+        On an unknown split, or fewer resolved claims (or stories) than folds.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
+    claim_keys = table.claim_keys
+    if split == "story":
+        stories = [None] * table.n_claims if stories is None else stories
+        names = [s if s is not None else f"\0{k}" for s, k in zip(stories, claim_keys, strict=True)]
+        _, group = np.unique(np.array(names, dtype=object), return_inverse=True)
+    else:
+        group = np.arange(table.n_claims)
     resolved = ~np.isnan(table.verdicts)
-    rows = np.flatnonzero(resolved[table.claim])
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    claim = table.claim[rows]
-    return [
-        np.unique(claim[test])
-        for _, test in splitter.split(rows, table.verdicts[claim], groups=claim)
-    ]
+    n_groups = len(np.unique(group[resolved]))
+    unit = "stories" if split == "story" else "resolved claims"
+    if n_groups < folds:
+        raise ValueError(f"{folds} folds need at least {folds} {unit}; there are {n_groups}")
+    verdict_counts = np.bincount(table.verdicts[resolved].astype(int), minlength=2)
+    if verdict_counts.min() < 1:
+        raise ValueError("evaluation needs resolved claims of both verdicts")
+    if split == "story":
+        tests = _group_folds(group, resolved, folds, seed)
+    else:
+        rows = np.flatnonzero(resolved[table.claim])
+        claim = table.claim[rows]
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        tests = [
+            np.unique(claim[test_rows])
+            for _, test_rows in splitter.split(rows, table.verdicts[claim], groups=claim)
+        ]
+    plans = []
+    outlet_of_report = table.outlet_names[table.outlet]
+    for test in tests:
+        train = np.flatnonzero(~np.isin(group, group[test]))
+        hidden: frozenset[str] = frozenset()
+        if split == "outlet":
+            hidden = frozenset(outlet_of_report[np.isin(table.claim, test)].tolist())
+        plans.append(FoldPlan(train=train, test=test, hidden_outlets=hidden))
+    return plans
+
+
+def _group_folds(group: np.ndarray, resolved: np.ndarray, folds: int, seed: int):
+    """Test claims of each fold: groups in a random order (seeded), each to the fold with
+    the fewest resolved claims so far (the lowest-numbered on a tie).
+
+    Not ``StratifiedGroupKFold``: with a few groups of distinct sizes its folds come out the
+    same whatever the seed, so repeated seeds would repeat one split.
+    """
+    names, size = np.unique(group[resolved], return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(names))
+    load = np.zeros(folds, dtype=int)
+    fold_of_group = {}
+    for index in order:
+        target = int(np.argmin(load))
+        fold_of_group[names[index]] = target
+        load[target] += size[index]
+    claims = np.flatnonzero(resolved)
+    fold = np.array([fold_of_group[g] for g in group[claims]], dtype=int)
+    return [claims[fold == number] for number in range(folds)]
+
+
+def default_seeds(n_claims: int) -> int:
+    """Seeds ``srs evaluate`` repeats the folds over: 5 below :data:`LARGE_FILE_CLAIMS`
+    claims, else 1 (a large file's folds vary little, and each seed refits every fold)."""
+    return 5 if n_claims < LARGE_FILE_CLAIMS else 1
+
+
+# -- one seed --------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class SeedRun:
+    """The pooled out-of-fold predictions of one seed.
+
+    ``predictions`` maps ``"model"``, ``"uncalibrated"`` and each baseline to P(true) of each
+    tested claim, aligned with ``claim_keys`` and ``verdicts``; ``fold`` is each claim's test
+    fold, ``splits`` the (training, test) claim keys of every fold, ``params`` the model each
+    fold fitted, and ``hidden_reports`` how many reports each fold's training could not see.
+    """
+
+    seed: int
+    claim_keys: np.ndarray
+    verdicts: np.ndarray
+    predictions: dict[str, np.ndarray]
+    fold: np.ndarray
+    splits: tuple[tuple[frozenset[str], frozenset[str]], ...]
+    params: tuple[ModelParameters, ...]
+    hidden_reports: tuple[int, ...]
+
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return {name: claim_metrics(self.verdicts, p) for name, p in self.predictions.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class _Data:
+    records: list[InterchangeRecord]
+    table: ReportTable
+    evidence: dict[str, list[ReportEvidence]]
+    stories: list[str | None]
+    outlet_kinds: dict[str, str]
+    outlet_priors: dict[str, float]
+
+
+def _run_seed(
+    data: _Data,
+    plans: Sequence[FoldPlan],
+    seed: int,
+    baselines: Mapping[str, Baseline],
+    fit: FitFunction,
+    calibrate: bool,
+) -> SeedRun:
+    table = data.table
+    report_outlet = table.outlet_names[table.outlet]
+    names = ("model", "uncalibrated", *baselines)
+    predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    tested, fold_of, splits, params_of, hidden_counts = [], [], [], [], []
+    for number, plan in enumerate(plans):
+        in_train = np.isin(table.claim, plan.train)
+        visible = in_train & ~np.isin(report_outlet, list(plan.hidden_outlets))
+        train_records = [data.records[i] for i in np.flatnonzero(visible)]
+        _check_training(train_records, number, plan)
+        test_keys = table.claim_keys[plan.test]
+        test_evidence = [data.evidence[key] for key in test_keys]
+        kwargs = {"calibrate": False} if not calibrate else {}
+        params = fit(train_records, data.outlet_kinds, data.outlet_priors, seed, **kwargs)
+        predictions["model"].append(_engine_scores(test_evidence, params))
+        uncalibrated = replace(params, calibration=Calibration())
+        predictions["uncalibrated"].append(_engine_scores(test_evidence, uncalibrated))
+        fold = Fold(
+            train=ReportTable.from_records(train_records, data.outlet_kinds),
+            test=table.select_claims(plan.test),
+            test_evidence=test_evidence,
+            seed=seed,
+        )
+        for name, baseline in baselines.items():
+            predictions[name].append(np.asarray(baseline(fold), dtype=float))
+        tested.append(plan.test)
+        fold_of.append(np.full(len(plan.test), number))
+        trained_on = {record.claim_key for record in train_records}
+        splits.append((frozenset(trained_on), frozenset(test_keys.tolist())))
+        params_of.append(params)
+        hidden_counts.append(int((in_train & ~visible).sum()))
+    claims = np.concatenate(tested)
+    return SeedRun(
+        seed=seed,
+        claim_keys=table.claim_keys[claims],
+        verdicts=table.verdicts[claims].astype(bool),
+        predictions={name: np.concatenate(parts) for name, parts in predictions.items()},
+        fold=np.concatenate(fold_of),
+        splits=tuple(splits),
+        params=tuple(params_of),
+        hidden_reports=tuple(hidden_counts),
+    )
+
+
+def _check_training(train_records, number: int, plan: FoldPlan) -> None:
+    verdicts = {r.claim_key: r.verdict for r in train_records if r.verdict is not None}
+    if len(set(verdicts.values())) < 2:
+        reason = (
+            ": every outlet of its training claims also reports on a test claim, so the "
+            "unseen-outlet split has nothing to learn from (outlets report on many claims)"
+            if plan.hidden_outlets
+            else ""
+        )
+        raise ValueError(
+            f"fold {number + 1} has no resolved training claims of both verdicts{reason}"
+        )
+
+
+def _run_coverage(data: _Data, run: SeedRun) -> IntervalCoverage:
+    fold_params = {key: run.params[f] for key, f in zip(run.claim_keys, run.fold, strict=True)}
+    claims = {key: data.evidence[key] for key in run.claim_keys}
+    return interval_coverage(claims, fold_params.__getitem__)
+
+
+# -- the result ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class EvaluationResult:
+    """Metrics of the model and the baselines (means over seeds), and what they come from.
+
+    ``runs`` holds each seed's pooled out-of-fold predictions; ``claim_keys``,
+    ``verdicts``, ``predictions``, ``fold`` and ``splits`` are the first seed's.
+    """
+
+    metrics: dict[str, Any]
+    baselines: dict[str, dict[str, Any]]
+    variants: dict[str, dict[str, Any]]
+    sd: dict[str, Any]
+    best_baseline: str
+    bootstrap: dict[str, Any]
+    interval: IntervalCoverage | None
+    split: str
+    folds: int
+    runs: tuple[SeedRun, ...]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [run.seed for run in self.runs]
+
+    @property
+    def claim_keys(self) -> np.ndarray:
+        return self.runs[0].claim_keys
+
+    @property
+    def verdicts(self) -> np.ndarray:
+        return self.runs[0].verdicts
+
+    @property
+    def predictions(self) -> dict[str, np.ndarray]:
+        return self.runs[0].predictions
+
+    @property
+    def fold(self) -> np.ndarray:
+        return self.runs[0].fold
+
+    @property
+    def splits(self) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+        return self.runs[0].splits
+
+    def to_json(self) -> dict[str, Any]:
+        """The content of ``metrics.json``; see the README ("Evaluating the model")."""
+        per_seed = []
+        for run in self.runs:
+            metrics = run.metrics()
+            per_seed.append(
+                {
+                    "seed": run.seed,
+                    "model": metrics.pop("model"),
+                    "variants": {"uncalibrated": metrics.pop("uncalibrated")},
+                    "baselines": metrics,
+                    "hidden_training_reports": list(run.hidden_reports),
+                }
+            )
+        return {
+            "model": dict(self.metrics),
+            "baselines": {name: dict(m) for name, m in self.baselines.items()},
+            "variants": {name: dict(m) for name, m in self.variants.items()},
+            "sd": self.sd,
+            "best_baseline": self.best_baseline,
+            "paired_bootstrap": dict(self.bootstrap),
+            "split": self.split,
+            "folds": self.folds,
+            "seeds": self.seeds,
+            "interval": self.interval.to_json() if self.interval is not None else None,
+            "per_seed": per_seed,
+        }
 
 
 def evaluate_records(
     records: Iterable[InterchangeRecord],
     folds: int = 5,
     seed: int = 0,
-    estimator: ReliabilityEstimator | None = None,
+    *,
+    seeds: int | None = None,
+    split: str = "claim",
     outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float] | None = None,
+    baselines: Mapping[str, Baseline] | None = None,
+    fit: FitFunction = fit_deployed_scorer,
     calibrate: bool = True,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    coverage: bool = True,
 ) -> EvaluationResult:
-    """Cross-validate the estimator and the baselines on interchange records.
+    """Cross-validate the deployed scorer and the baselines on interchange records.
 
     Parameters
     ----------
     records : iterable of InterchangeRecord
         Reports of resolved and unresolved claims (unresolved ones help fitting only).
     folds : int
-        Number of folds, grouped by claim.
+        Outer folds.
     seed : int
-        Seeds the shuffling of claims into folds.
-    estimator : ReliabilityEstimator, optional
-        Cloned for every fold; default ``ReliabilityEstimator()``.
-    outlet_kinds : mapping of str to str, optional
-        Outlet kinds by name (the interchange format does not carry them).
+        The first fold seed; seed ``i`` of the repetition is ``seed + i``.
+    seeds : int, optional
+        How many times to repeat the folds; default :func:`default_seeds`.
+    split : str
+        ``claim``, ``story`` or ``outlet`` (module docstring).
+    outlet_kinds, outlet_priors : mapping, optional
+        Known outlets' kinds and priors; the others as a fresh import records them.
+    baselines : mapping of str to Baseline, optional
+        Default :data:`scoring.baselines.BASELINES`.
+    fit : callable
+        ``fit(train_records, outlet_kinds, outlet_priors, seed) -> ModelParameters``;
+        default :func:`fit_deployed_scorer`.
     calibrate : bool
-        Calibrate the model as deployed: a calibrator (:func:`fit_calibration`) fitted on
-        out-of-fold predictions within the training claims (:data:`INNER_FOLDS` folds),
-        applied to the test claims. The uncalibrated predictions are kept in
-        ``predictions["model_raw"]``.
+        False fits without the calibrator (``fit`` is then passed ``calibrate=False``).
+    resamples : int
+        Bootstrap resamples per seed.
+    coverage : bool
+        Measure the interval's coverage (:mod:`scoring.coverage`) on the first seed.
     """
     records = list(records)
-    table = ReportTable.from_records(records, outlet_kinds)
-    estimator = ReliabilityEstimator() if estimator is None else estimator
-    counts = stance_counts(table)
-    majority = majority_confidence(table)
-    names = ("model", "model_raw", "engine_learned", "majority", "stance_counts_logreg")
-    tested = []
-    predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    fold_of, splits = [], []
-    for number, test in enumerate(_claim_folds(table, folds, seed)):
-        train = np.setdiff1d(np.arange(table.n_claims), test)
-        model = clone(estimator).fit(table.select_claims(train))
-        raw = model.predict_proba(table.select_claims(test))[:, 1]
-        calibration = _inner_calibration(estimator, table, train, seed) if calibrate else None
-        predictions["model_raw"].append(raw)
-        predictions["model"].append(apply_calibration(calibration or Calibration(), raw))
-        predictions["engine_learned"].append(
-            engine_confidence(
-                records, table.claim_keys[test], model.to_model_parameters("fold"), outlet_kinds
-            )
+    kinds, priors = outlets_as_imported(records, outlet_kinds, outlet_priors)
+    table = ReportTable.from_records(records, kinds)
+    stories = claim_stories(records)
+    data = _Data(
+        records=records,
+        table=table,
+        evidence=records_evidence(records, kinds, priors),
+        stories=[stories[key] for key in table.claim_keys],
+        outlet_kinds=kinds,
+        outlet_priors=priors,
+    )
+    baselines = dict(BASELINES if baselines is None else baselines)
+    if not baselines:
+        raise ValueError("at least one baseline is needed")
+    n_seeds = default_seeds(table.n_claims) if seeds is None else seeds
+    if n_seeds < 1:
+        raise ValueError("seeds must be at least 1")
+    runs = []
+    for offset in range(n_seeds):
+        plans = split_folds(table, split, folds, seed + offset, data.stories)
+        runs.append(_run_seed(data, plans, seed + offset, baselines, fit, calibrate))
+    per_seed = [run.metrics() for run in runs]
+    summary = {name: _mean_sd([m[name] for m in per_seed]) for name in per_seed[0]}
+    best = min(baselines, key=lambda name: summary[name][0]["brier"])
+    intervals = [
+        paired_bootstrap(
+            run.verdicts, run.predictions["model"], run.predictions[best], resamples, run.seed
         )
-        predictions["majority"].append(majority[test])
-        predictions["stance_counts_logreg"].append(_counts_logreg(table, counts, train, test))
-        tested.append(test)
-        fold_of.append(np.full(len(test), number))
-        splits.append(
-            (
-                frozenset(table.claim_keys[train].tolist()),
-                frozenset(table.claim_keys[test].tolist()),
-            )
-        )
-    claims = np.concatenate(tested)
-    pooled = {name: np.concatenate(parts) for name, parts in predictions.items()}
-    pooled["prior_model"] = prior_model_confidence(records, table.claim_keys[claims], outlet_kinds)
-    verdicts = table.verdicts[claims].astype(bool)
-    metrics = {name: claim_metrics(verdicts, p) for name, p in pooled.items()}
-    del metrics["model_raw"]
+        for run in runs
+    ]
+    bootstrap: dict[str, Any] = {
+        "baseline": best,
+        "difference": {
+            "auc": _mean_difference(per_seed, "roc_auc", best),
+            "brier": _mean_difference(per_seed, "brier", best),
+        },
+        "resamples": resamples,
+        "level": 0.95,
+    }
+    for name in ("auc", "brier", "ece"):
+        ends = [i[name] for i in intervals]
+        bootstrap[name] = None if None in ends else [float(v) for v in np.mean(ends, axis=0)]
     return EvaluationResult(
-        metrics=metrics.pop("model"),
-        variants={"engine_learned": metrics.pop("engine_learned")},
-        baselines=metrics,
-        claim_keys=table.claim_keys[claims],
-        verdicts=verdicts,
-        predictions=pooled,
-        fold=np.concatenate(fold_of),
-        splits=tuple(splits),
+        metrics=summary["model"][0],
+        baselines={name: summary[name][0] for name in baselines},
+        variants={"uncalibrated": summary["uncalibrated"][0]},
+        sd={
+            "model": summary["model"][1],
+            "baselines": {name: summary[name][1] for name in baselines},
+            "variants": {"uncalibrated": summary["uncalibrated"][1]},
+        },
+        best_baseline=best,
+        bootstrap=bootstrap,
+        interval=_run_coverage(data, runs[0]) if coverage else None,
+        split=split,
+        folds=folds,
+        runs=tuple(runs),
     )
 
 
-def _inner_calibration(estimator, table: ReportTable, train: np.ndarray, seed: int):
-    """A calibrator fitted on out-of-fold predictions among the training claims only."""
-    inner = table.select_claims(train)
-    confidence, verdicts = [], []
-    for test in _claim_folds(inner, INNER_FOLDS, seed):
-        fit_on = np.setdiff1d(np.arange(inner.n_claims), test)
-        model = clone(estimator).fit(inner.select_claims(fit_on))
-        confidence.append(model.predict_proba(inner.select_claims(test))[:, 1])
-        verdicts.append(inner.verdicts[test].astype(bool))
-    return fit_calibration(np.concatenate(confidence), np.concatenate(verdicts))
+def _mean_difference(per_seed, metric: str, baseline: str) -> float | None:
+    pairs = [(m["model"][metric], m[baseline][metric]) for m in per_seed]
+    if any(a is None or b is None for a, b in pairs):
+        return None
+    return float(np.mean([a - b for a, b in pairs]))
 
 
-def _counts_logreg(table, counts, train, test) -> np.ndarray:
-    resolved = train[~np.isnan(table.verdicts[train])]
-    verdicts = table.verdicts[resolved].astype(bool)
-    if verdicts.all() or not verdicts.any():  # one verdict only: predict its smoothed share
-        return np.full(len(test), (verdicts.sum() + 1.0) / (len(verdicts) + 2.0))
-    model = LogisticRegression().fit(counts[resolved], verdicts)
-    return model.predict_proba(counts[test])[:, 1]
+# -- printing --------------------------------------------------------------------------------
+_COLUMNS = ("accuracy", "roc_auc", "brier", "log_loss", "ece")
 
 
+def format_report(report: Mapping[str, Any]) -> list[str]:
+    """The lines ``srs evaluate`` prints for a :meth:`EvaluationResult.to_json` report:
+    model, variants and baselines as mean ± sd over seeds, then the paired intervals."""
+    seeds = report["seeds"]
+    n_claims = report["model"]["n_claims"]
+    seed_text = f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))})"
+    lines = [
+        f"split by {report['split']}, {report['folds']} folds × {seed_text}; "
+        f"{n_claims} resolved claims; mean ± sd over seeds",
+        f"{'':22s}" + "".join(f"{name:>15s}" for name in _COLUMNS),
+    ]
+    rows = [("model", report["model"], report["sd"]["model"])]
+    rows += [(name, m, report["sd"]["variants"][name]) for name, m in report["variants"].items()]
+    rows += [(name, m, report["sd"]["baselines"][name]) for name, m in report["baselines"].items()]
+    for name, mean, sd in rows:
+        lines.append(f"{name:22s}" + "".join(_cell(mean[c], sd.get(c)) for c in _COLUMNS))
+    boot = report["paired_bootstrap"]
+    best = report["best_baseline"]
+    lines.append(f"best baseline (lowest mean Brier): {best}")
+    lines.append(
+        f"model − {best}, paired bootstrap {100 * boot['level']:.0f} % interval "
+        f"({boot['resamples']} claim resamples per seed, ends averaged over seeds):"
+    )
+    for label, name in (("ROC AUC", "auc"), ("Brier", "brier")):
+        lines.append(f"  {label:8s}{_signed(boot['difference'][name])}  {_range(boot[name])}")
+    lines.append(
+        f"model ECE {report['model']['ece']:.3f}, bootstrap interval {_range(boot['ece'])}"
+    )
+    interval = report.get("interval")
+    if interval and interval["checks"]:
+        lines.append(
+            f"90 % interval coverage {interval['coverage']:.3f} over {interval['checks']} "
+            f"checks on {interval['claims']} time-ordered claims (claim-weighted "
+            f"{interval['claim_coverage']:.3f}); mean width {interval['mean_width']:.3f}, "
+            f"{interval['zero_width']} of zero width"
+        )
+    elif interval is not None:
+        lines.append("90 % interval coverage: no claim with two or more reports")
+    return lines
+
+
+def _cell(mean: float | None, sd: float | None) -> str:
+    if mean is None:
+        return f"{'—':>15s}"
+    text = f"{mean:.3f}" + (f" ± {sd:.3f}" if sd is not None else "")
+    return f"{text:>15s}"
+
+
+def _signed(value: float | None) -> str:
+    return "   —  " if value is None else f"{value:+.3f}"
+
+
+def _range(ends: Sequence[float] | None) -> str:
+    return "—" if ends is None else f"[{ends[0]:+.3f}, {ends[1]:+.3f}]"
+
+
+# -- plots -----------------------------------------------------------------------------------
 def write_plots(result: EvaluationResult, out_dir: str | Path) -> list[Path]:
-    """Write ``reliability_diagram.png`` and ``roc.png`` for the model and the baselines."""
+    """Write ``reliability_diagram.png`` and ``roc.png`` for the model and the baselines
+    (the first seed's out-of-fold predictions)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -3,17 +3,22 @@
 Pure: parses text into :class:`InterchangeRecord` dataclasses and refuses bad input with a
 :class:`RecordError` that names the line and the field. The seed loader, ``srs import``,
 ``srs evaluate`` and the API's ``POST /reports`` body all speak this format.
+
+:func:`report_evidence` is the one mapping from a record to what the scorer sees
+(:class:`~scoring.evidence.ReportEvidence`); :func:`outlets_as_imported` fills in the outlet
+kinds and priors a fresh import would give outlets the format does not describe.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from scoring.vocabulary import ATTRIBUTIONS, DEFAULT_ATTRIBUTION, STANCES
+from scoring.evidence import ReportEvidence
+from scoring.vocabulary import ATTRIBUTIONS, DEFAULT_ATTRIBUTION, DEFAULT_OUTLET_KIND, STANCES
 
 REQUIRED_FIELDS = ("claim_key", "claim", "outlet", "stance")
 KNOWN_FIELDS = frozenset(
@@ -31,9 +36,12 @@ KNOWN_FIELDS = frozenset(
         "published_at",
         "url",
         "quote",
+        "story",
     }
 )
 MAX_TEXT_LENGTH = 10_000
+MAX_STORY_LENGTH = 200
+"""A story is a short name for an event ("charliehebdo", "hamas-leadership-2024")."""
 
 
 class RecordError(ValueError):
@@ -64,6 +72,7 @@ class InterchangeRecord:
     published_at: datetime | None = None
     url: str | None = None
     quote: str | None = None
+    story: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object, leaving out empty optional fields."""
@@ -80,7 +89,13 @@ class InterchangeRecord:
         return out
 
 
-def _text(obj: dict[str, Any], field: str, line: int | None, required: bool) -> str | None:
+def _text(
+    obj: dict[str, Any],
+    field: str,
+    line: int | None,
+    required: bool,
+    max_length: int = MAX_TEXT_LENGTH,
+) -> str | None:
     value = obj.get(field)
     if value is None:
         if required:
@@ -93,8 +108,8 @@ def _text(obj: dict[str, Any], field: str, line: int | None, required: bool) -> 
         if required:
             raise RecordError(line, field, "must not be empty")
         return None
-    if len(value) > MAX_TEXT_LENGTH:
-        raise RecordError(line, field, f"is longer than {MAX_TEXT_LENGTH} characters")
+    if len(value) > max_length:
+        raise RecordError(line, field, f"is longer than {max_length} characters")
     return value
 
 
@@ -159,6 +174,7 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
         published_at=published_at,
         url=_text(obj, "url", line, False),
         quote=_text(obj, "quote", line, False),
+        story=_text(obj, "story", line, False, MAX_STORY_LENGTH),
     )
 
 
@@ -187,8 +203,8 @@ def read_records(lines: Iterable[str], start_line: int = 1) -> Iterator[Intercha
 
 
 def check_consistency(records: Iterable[InterchangeRecord]) -> list[InterchangeRecord]:
-    """Check what single lines cannot: unique report keys, one text and verdict per claim,
-    and ``cites`` naming a report of the same file. Returns the records as a list."""
+    """Check what single lines cannot: unique report keys, one text, verdict and story per
+    claim, and ``cites`` naming a report of the same file. Returns the records as a list."""
     seen_reports: dict[str, int] = {}
     claims: dict[str, InterchangeRecord] = {}
     out = list(records)
@@ -202,6 +218,8 @@ def check_consistency(records: Iterable[InterchangeRecord]) -> list[InterchangeR
             raise RecordError(index, "claim", f"differs from the text of {record.claim_key!r}")
         if first.verdict != record.verdict:
             raise RecordError(index, "verdict", f"differs from the verdict of {record.claim_key!r}")
+        if first.story != record.story:
+            raise RecordError(index, "story", f"differs from the story of {record.claim_key!r}")
     for index, record in enumerate(out, start=1):
         if record.cites is not None and record.cites not in seen_reports:
             raise RecordError(index, "cites", f"names no report of this file: {record.cites!r}")
@@ -215,3 +233,94 @@ def write_records(records: Iterable[InterchangeRecord], stream: IO[str]) -> int:
         stream.write(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=False) + "\n")
         count += 1
     return count
+
+
+def report_evidence(
+    record: InterchangeRecord,
+    key: str | None = None,
+    *,
+    outlet_kind: str | None = None,
+    outlet_prior: float | None = None,
+) -> ReportEvidence:
+    """What the scorer sees of one record: the one record-to-evidence mapping.
+
+    Parameters
+    ----------
+    record : InterchangeRecord
+    key : str, optional
+        The report's key; default ``record.report_key``. A record without one needs a key
+        unique within its claim (see :func:`records_evidence`).
+    outlet_kind, outlet_prior : optional
+        The outlet's kind and prior reliability from the outlet table, which the format
+        does not carry.
+    """
+    key = key or record.report_key
+    if key is None:
+        raise ValueError(f"a report of {record.claim_key!r} has no report_key and no key given")
+    return ReportEvidence(
+        key=key,
+        outlet=record.outlet,
+        stance=record.stance,
+        attribution=record.attribution,
+        source=record.source,
+        interested_party=record.interested_party,
+        cites=record.cites,
+        outlet_reliability=outlet_prior,
+        outlet_kind=outlet_kind,
+        published_at=record.published_at,
+    )
+
+
+def records_evidence(
+    records: Iterable[InterchangeRecord],
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float] | None = None,
+) -> dict[str, list[ReportEvidence]]:
+    """Each claim's reports as evidence, by claim key, in the order of ``records``.
+
+    A record without ``report_key`` is keyed ``"<claim_key>#<n>"``, ``n`` its position
+    among its claim's records (from 1), so the keys of a claim do not depend on which other
+    claims are in ``records``.
+    """
+    kinds, priors = outlet_kinds or {}, outlet_priors or {}
+    out: dict[str, list[ReportEvidence]] = {}
+    for record in records:
+        reports = out.setdefault(record.claim_key, [])
+        reports.append(
+            report_evidence(
+                record,
+                record.report_key or f"{record.claim_key}#{len(reports) + 1}",
+                outlet_kind=kinds.get(record.outlet),
+                outlet_prior=priors.get(record.outlet),
+            )
+        )
+    return out
+
+
+def outlets_as_imported(
+    records: Iterable[InterchangeRecord],
+    outlet_kinds: Mapping[str, str] | None = None,
+    outlet_priors: Mapping[str, float] | None = None,
+) -> tuple[dict[str, str], dict[str, float]]:
+    """Every outlet's kind and prior as the service holds them after importing ``records``.
+
+    The format names outlets only; an outlet the service has not seen is recorded with
+    kind :data:`~scoring.vocabulary.DEFAULT_OUTLET_KIND` and the documented prior of its
+    kind (model ``prior-1``). Given kinds and priors are kept; an outlet with a given kind
+    but no prior takes its kind's documented prior. Returns ``(kinds, priors)`` covering
+    every outlet of ``records``.
+    """
+    from scoring.attribution import OUTLET_KIND_PRIORS
+
+    given_kinds, given_priors = outlet_kinds or {}, outlet_priors or {}
+    kinds: dict[str, str] = {}
+    priors: dict[str, float] = {}
+    for record in records:
+        outlet = record.outlet
+        if outlet in kinds:
+            continue
+        kind = given_kinds.get(outlet, DEFAULT_OUTLET_KIND)
+        kinds[outlet] = kind
+        prior = given_priors.get(outlet)
+        priors[outlet] = OUTLET_KIND_PRIORS[kind].reliability if prior is None else prior
+    return kinds, priors

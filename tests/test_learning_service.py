@@ -28,13 +28,13 @@ def test_evaluate_runs_end_to_end_and_writes_metrics_and_plots(
 ):
     out = tmp_path / "eval"
     result = cli_runner.invoke(
-        main, ["evaluate", str(synthetic_file), "--folds", "3", "--out", str(out)]
+        main, ["evaluate", str(synthetic_file), "--folds", "3", "--seeds", "1", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     keys = {"accuracy", "roc_auc", "brier", "log_loss", "ece", "n_claims"}
     assert set(metrics["model"]) == keys
-    assert set(metrics["baselines"]) == {"majority", "stance_counts_logreg", "prior_model"}
+    assert {"majority", "stance_counts_logreg", "prior_model"} <= set(metrics["baselines"])
     assert all(set(row) == keys for row in metrics["baselines"].values())
     lines = [json.loads(line) for line in synthetic_file.read_text().splitlines()]
     resolved = {line["claim_key"] for line in lines if line["verdict"] is not None}

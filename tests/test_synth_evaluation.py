@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from scoring.synth import generate, write_jsonl
 def evaluation():
     dataset = generate(1500, 50, seed=11, unlabelled_fraction=0.1)
     return dataset, evaluate_records(
-        dataset.records, folds=5, seed=0, outlet_kinds=dataset.outlet_kinds
+        dataset.records, folds=5, seed=0, seeds=2, outlet_kinds=dataset.outlet_kinds
     )
 
 
@@ -106,13 +107,41 @@ def test_model_beats_every_baseline(evaluation):
 def test_metrics_json_shape(evaluation):
     dataset, result = evaluation
     report = result.to_json()
-    assert set(report) == {"model", "baselines", "variants"}
-    assert set(report["baselines"]) == {"majority", "stance_counts_logreg", "prior_model"}
-    assert set(report["variants"]) == {"engine_learned"}
-    for metrics in [report["model"], *report["baselines"].values(), *report["variants"].values()]:
+    assert {"model", "baselines", "variants"} <= set(report)  # the keys it always had
+    assert set(report["baselines"]) == {
+        "majority",
+        "stance_counts_logreg",
+        "counts_logreg",
+        "counts_boosting",
+        "prior_model",
+    }
+    # The model row is the deployed scorer; the engine without calibration is its variant.
+    assert set(report["variants"]) == {"uncalibrated"}
+    rows = [report["model"], *report["baselines"].values(), *report["variants"].values()]
+    for seed_report in report["per_seed"]:
+        rows += [seed_report["model"], *seed_report["baselines"].values()]
+    for metrics in rows:
         assert set(metrics) == set(METRIC_NAMES)
         assert metrics["n_claims"] == int((~np.isnan(dataset.table.verdicts)).sum())
         assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["ece"] <= 1
+    assert report["seeds"] == [0, 1] and report["split"] == "claim" and report["folds"] == 5
+    for name, metrics in [("model", report["model"]), *report["baselines"].items()]:
+        sd = report["sd"]["model"] if name == "model" else report["sd"]["baselines"][name]
+        assert set(sd) == set(METRIC_NAMES) - {"n_claims"}
+        per_seed = [
+            s["model"] if name == "model" else s["baselines"][name] for s in report["per_seed"]
+        ]
+        assert metrics["brier"] == pytest.approx(np.mean([m["brier"] for m in per_seed]))
+        assert sd["brier"] == pytest.approx(np.std([m["brier"] for m in per_seed], ddof=1))
+    briers = {name: m["brier"] for name, m in report["baselines"].items()}
+    assert report["best_baseline"] == min(briers, key=briers.get)
+    boot = report["paired_bootstrap"]
+    assert boot["baseline"] == report["best_baseline"]
+    for name in ("auc", "brier", "ece"):
+        low, high = boot[name]
+        assert low <= high
+    assert set(report["interval"]) >= {"coverage", "mean_width", "checks", "claims", "nominal"}
+    json.dumps(report)  # metrics.json is plain JSON
 
 
 def test_folds_never_share_a_claim(evaluation):
@@ -141,5 +170,6 @@ def test_evaluation_reads_interchange_text():
     buffer = io.StringIO()
     write_records(dataset.records, buffer)
     records = list(read_records(buffer.getvalue().splitlines()))
-    result = evaluate_records(records, folds=3, seed=1, calibrate=False)
+    result = evaluate_records(records, folds=3, seed=1, seeds=1, calibrate=False)
     assert result.metrics["n_claims"] == 300
+    assert all(p.calibration == Calibration() for p in result.runs[0].params)
