@@ -88,7 +88,7 @@ def _check_stored_equals_batch(session):
 
 def _empty(session):
     """Hypothesis runs many examples on one database: start each from nothing."""
-    session.execute(Report.__table__.update().values(cites_id=None))
+    session.execute(Report.__table__.update().values(cites_id=None, cites_inferred=False))
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
 

@@ -50,6 +50,13 @@ class RecordedReports:
     reports: list[Report]
     scores: dict[int, ClaimScore]
     warnings: list[RecordWarning] = field(default_factory=list)
+    # Per report: "created", "unchanged" (its report_key was stored with the same content)
+    # or "duplicate" (the same report sent again; ``reports`` holds the stored one).
+    outcomes: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return "created" in self.outcomes
 
 
 def audit(session: Session, caller: Caller, action: str, target: str, **detail: Any) -> None:
@@ -106,6 +113,7 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
         attribution=body.get("attribution") or "unattributed",
         source=body.get("source"),
         interested_party=bool(body.get("interested_party")),
+        independent=body.get("independent") is True,
         cites=cites,
         published_at=body.get("published_at"),
         url=body.get("url"),
@@ -162,14 +170,16 @@ def record_reports(
     recorder.lock_stored_claims(
         (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
     )
-    reports = []
+    reports, outcomes = [], []
     for index, body in enumerate(bodies):
         try:
             record, named = _record_from_body(session, body)
             if record.verdict is not None and not can_resolve:
                 raise Forbidden("A report with a non-null verdict needs the 'verdict' scope.")
             new_outlet = body.get("new_outlet") is True
-            reports.append(recorder.add(record, index, new_outlet=new_outlet, **named))
+            recorded = recorder.record(record, index, new_outlet=new_outlet, **named)
+            reports.append(recorded.report)
+            outcomes.append(recorded.outcome)
         except UnknownOutlet as error:
             raise UnknownOutlet(index, error.name, error.suggestions) from None
         except RecordError as error:
@@ -181,9 +191,14 @@ def record_reports(
         warning = _similar_claim_warning(session, claim, similarity_threshold)
         if warning is not None:
             warnings.append(warning)
-    for report in reports:
-        audit(session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id)
-    return RecordedReports(reports=reports, scores=summary.scores, warnings=warnings)
+    for report, outcome in zip(reports, outcomes, strict=True):
+        if outcome == "created":
+            audit(
+                session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id
+            )
+    return RecordedReports(
+        reports=reports, scores=summary.scores, warnings=warnings, outcomes=outcomes
+    )
 
 
 def retract_report(session: Session, report_id: int, reason: str, caller: Caller) -> ClaimScore:

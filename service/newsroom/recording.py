@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from sqlalchemy import Select, bindparam, or_, select
@@ -27,6 +27,8 @@ from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emi
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import load_outlet_index
 from service.newsroom.outlet_identity import OutletIndex, Suggestion, resolve_outlet
+from service.newsroom.report_identity import ReportFacts
+from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
@@ -87,9 +89,23 @@ class OutletResolution:
 
 
 @dataclass
+class Recorded:
+    """One record's outcome: ``created``, ``unchanged`` (its report_key is stored with the
+    same content) or ``duplicate`` (the same report as ``report``, stored earlier)."""
+
+    report: Report
+    outcome: str
+
+
+@dataclass
 class RecordingSummary:
     reports_created: int = 0
     reports_unchanged: int = 0
+    # The same report sent again (same outlet, claim, stance and url, quote or source):
+    # answered with the stored one, counted once (issue 14, item 2).
+    reports_duplicate: int = 0
+    # Stored citing an earlier report of another outlet they nearly repeat.
+    echoes_inferred: int = 0
     claims_created: int = 0
     outlets_created: int = 0
     verdicts_created: int = 0
@@ -121,6 +137,9 @@ class ReportRecorder:
         self.create_unknown_outlets = create_unknown_outlets
         self._index: OutletIndex | None = None
         self.resolutions: list[OutletResolution] = []
+        self.matcher = ReportMatcher()
+        self.now = utcnow()  # when this unit of work's reports arrived
+        self._duplicate_keys: dict[str, Report] = {}  # a duplicate's key → the stored report
         self.params: ModelParameters = active_parameters(session)
         self.summary = RecordingSummary()
         self._outlets: dict[str, Outlet] = {}
@@ -312,7 +331,11 @@ class ReportRecorder:
             self._reports[key] = found
         return self._reports[key]
 
-    def add(
+    def add(self, record: InterchangeRecord, line: int | None = None, **named) -> Report:
+        """Store one record (or find it stored already) and mark its claim; the report."""
+        return self.record(record, line, **named).report
+
+    def record(
         self,
         record: InterchangeRecord,
         line: int | None = None,
@@ -321,12 +344,15 @@ class ReportRecorder:
         outlet: Outlet | None = None,
         cites: Report | None = None,
         new_outlet: bool = False,
-    ) -> Report:
-        """Store one record (or find it already stored, unchanged) and mark its claim."""
+    ) -> Recorded:
+        """Store one record, or find it stored already: by its ``report_key`` (unchanged)
+        or as the same report sent again (a duplicate: nothing stored, nothing counted
+        twice, no event). A report that nearly repeats another outlet's earlier report
+        and names no ``cites`` is stored citing it, the link flagged as inferred."""
         claim = claim or self.claim_for(record.claim_key, record.claim, line)
         outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:
-            cites = self._report_by_key(record.cites)
+            cites = self._report_by_key(record.cites) or self._duplicate_keys.get(record.cites)
             if cites is None:
                 raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
         if cites is not None and cites.claim_id != claim.id:
@@ -341,7 +367,20 @@ class ReportRecorder:
                 raise RecordError(line, "report_key", f"{key!r} is stored with other content")
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
-            return existing
+            return Recorded(existing, "unchanged")
+        facts = self._facts(record, claim, outlet, cites)
+        match = self.matcher.match(facts)
+        if match.duplicate_of is not None:
+            stored = self._report_of(match.duplicate_of.ref)
+            if record.report_key is not None:  # later lines may cite it by this key
+                self._duplicate_keys[record.report_key] = stored
+            self.summary.reports_duplicate += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return Recorded(stored, "duplicate")
+        inferred = cites is None and match.echo_of is not None
+        if inferred:
+            cites = self._report_of(match.echo_of.ref)
+            self.summary.echoes_inferred += 1
         report = Report(
             key=key,
             claim_id=claim.id,
@@ -351,6 +390,8 @@ class ReportRecorder:
             source=record.source,
             interested_party=record.interested_party,
             cites=cites,
+            cites_inferred=inferred or (record.cites_inferred and cites is not None),
+            independent=record.independent,
             published_at=record.published_at,
             url=record.url,
             quote=record.quote,
@@ -358,10 +399,26 @@ class ReportRecorder:
         self.session.add(report)
         self._reports[key] = report
         self._new_reports.append(report)
+        self.matcher.remember(replace(facts, ref=report, cites=cites, key=key))
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
-        return report
+        return Recorded(report, "created")
+
+    # -- one vote per report ---------------------------------------------------------------
+    def _facts(
+        self, record: InterchangeRecord, claim: Claim, outlet: Outlet, cites: Report | None
+    ) -> ReportFacts:
+        """The new report as the matcher compares it; its claim's reports loaded first."""
+        if not self.matcher.loaded(claim.key):
+            if any(c.id == claim.id for c in self._new_claims):
+                self.matcher.start_claim(claim.key)
+            else:  # read before this recorder adds any report to it
+                self.matcher.load(self.session, {claim.id: claim.key})
+        return ReportFacts.of_record(record, outlet.id, cites, self.now)
+
+    def _report_of(self, ref: Report | int) -> Report:
+        return ref if isinstance(ref, Report) else self.session.get(Report, ref)
 
     def finish(self, cause: str) -> RecordingSummary:
         """Emit the events of what was recorded, then rescore every claim this recorder
@@ -430,7 +487,13 @@ def _same_report(
         and report.attribution == record.attribution
         and report.source == record.source
         and report.interested_party == record.interested_party
-        and report.cites_id == (cites.id if cites is not None else None)
+        and (
+            report.cites_id == (cites.id if cites is not None else None)
+            # An inferred link is the service's reading: the same record without cites
+            # (as first sent) is the same report.
+            or (report.cites_inferred and cites is None)
+        )
+        and report.independent == record.independent
         and report.published_at == record.published_at
         and report.url == record.url
         and report.quote == record.quote

@@ -57,7 +57,7 @@ import unicodedata
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from service.newsroom.text_folding import fold
@@ -109,6 +109,26 @@ class ReportFacts:
     cites: object | None = None
     independent: bool = False
     key: str | None = None
+    ref: Any = None  # what a caller gets back when this report is matched
+
+    @classmethod
+    def of_record(
+        cls, record: Any, outlet: Hashable, cites: object | None, received_at: datetime
+    ) -> ReportFacts:
+        """A new report from an interchange record, its outlet resolved and its stated
+        citation found (the claim is named by its key)."""
+        return cls(
+            outlet=outlet,
+            claim=record.claim_key,
+            stance=record.stance,
+            url=record.url,
+            quote=record.quote,
+            source=record.source,
+            published_at=record.published_at,
+            received_at=received_at,
+            cites=cites,
+            independent=record.independent,
+        )
 
 
 def _fold(text: str) -> str:

@@ -470,7 +470,7 @@ def stored_rows(connection: Connection) -> int:
 
 def empty_database(connection: Connection) -> None:
     """Delete every row of every table (inside the caller's transaction)."""
-    connection.execute(Report.__table__.update().values(cites_id=None))
+    connection.execute(Report.__table__.update().values(cites_id=None, cites_inferred=False))
     for table in reversed(Base.metadata.sorted_tables):
         connection.execute(table.delete())
 

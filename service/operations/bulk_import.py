@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -35,6 +35,8 @@ from service.delivery.outbox import (
     emit_score_changed,
 )
 from service.newsroom.recording import RecordingSummary, ReportRecorder, new_report_key
+from service.newsroom.report_identity import ReportFacts
+from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import _changed, evidence_by_claim, explanation_json
 
 IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
@@ -77,13 +79,14 @@ class _StoredReport:
     published_at: datetime | None
     url: str | None
     quote: str | None
+    cites_inferred: bool = False
+    independent: bool = False
 
     def content(self) -> tuple:
         # Keys and names are unique, so they compare as the recorder compares ids.
         return (
             self.claim_key,
             self.outlet_name,
-            self.cites_key,
             self.stance,
             self.attribution,
             self.source,
@@ -91,7 +94,18 @@ class _StoredReport:
             self.published_at,
             self.url,
             self.quote,
+            self.independent,
         )
+
+
+def _same_content(existing: _StoredReport | _NewReport, new: _NewReport) -> bool:
+    """The recorder's comparison of a report stored under a key with a record sent under
+    it: the same content, and the same citation, or an inferred one where the record names
+    none (the link was the service's reading, not the sender's)."""
+    cites = new.cites.key if new.cites is not None else None
+    return existing.content() == new.content() and (
+        existing.cites_key == cites or (existing.cites_inferred and cites is None)
+    )
 
 
 @dataclass
@@ -102,10 +116,15 @@ class _NewReport:
     cites: _StoredReport | _NewReport | None
     record: InterchangeRecord
     id: int | None = None
+    cites_inferred: bool = False
 
     @property
     def claim_key(self) -> str:
         return self.claim.key
+
+    @property
+    def cites_key(self) -> str | None:
+        return self.cites.key if self.cites is not None else None
 
     # What the report.recorded event reads from a stored report.
     @property
@@ -130,11 +149,9 @@ class _NewReport:
 
     def content(self) -> tuple:
         r = self.record
-        cites_key = self.cites.key if self.cites is not None else None
         return (
             self.claim.key,
             self.outlet.name,
-            cites_key,
             r.stance,
             r.attribution,
             r.source,
@@ -142,6 +159,7 @@ class _NewReport:
             r.published_at,
             r.url,
             r.quote,
+            r.independent,
         )
 
     def evidence(self) -> ReportEvidence:
@@ -177,6 +195,10 @@ class BulkBatch:
         self.new_reports: list[_NewReport] = []
         self.verdicts: list[tuple[_ClaimRow, bool]] = []
         self.touched: dict[str, _ClaimRow] = {}
+        # One vote per report, by the recorder's rules; keys of duplicates, for citations.
+        self.matcher = ReportMatcher()
+        self.now = utcnow()
+        self.duplicate_keys: dict[str, _StoredReport | _NewReport | SimpleNamespace] = {}
 
     # -- reading what the batch names ---------------------------------------------------------
     def _in(self, column, values: Sequence):
@@ -213,6 +235,8 @@ class BulkBatch:
             )
             for claim_id, verdict in rows:
                 stored_ids[claim_id].verdict = verdict
+        for ids in _chunks(sorted(stored_ids)):
+            self.matcher.load(self.session, {i: stored_ids[i].key for i in ids})
         names = sorted({r.outlet for r in records})
         columns = (Outlet.id, Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability)
         for chunk in _chunks(names):
@@ -241,6 +265,8 @@ class BulkBatch:
                 Report.published_at,
                 Report.url,
                 Report.quote,
+                Report.cites_inferred,
+                Report.independent,
             )
             .join(Claim, Report.claim_id == Claim.id)
             .join(Outlet, Report.outlet_id == Outlet.id)
@@ -256,6 +282,7 @@ class BulkBatch:
         if claim is None:
             claim = _ClaimRow(key=record.claim_key, text=record.claim, new=True)
             self.claims[claim.key] = claim
+            self.matcher.start_claim(claim.key)
             self.summary.claims_created += 1
         if claim.text != record.claim:
             raise RecordError(
@@ -285,26 +312,48 @@ class BulkBatch:
             outlet = self.recorder.outlet_for(record.outlet, record.url, line)
         cites = None
         if record.cites is not None:
-            cites = self.reports.get(record.cites)
+            cites = self.reports.get(record.cites) or self.duplicate_keys.get(record.cites)
             if cites is None:
                 raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
         if cites is not None and cites.claim_key != claim.key:
             raise RecordError(line, "cites", "names a report of another claim")
         key = record.report_key or new_report_key()
         report = _NewReport(key=key, claim=claim, outlet=outlet, cites=cites, record=record)
-        existing = self.reports.get(key)
+        existing = self.reports.get(key) if record.report_key else None
         if existing is not None:
-            if existing.content() != report.content():
+            if not _same_content(existing, report):
                 raise RecordError(line, "report_key", f"{key!r} is stored with other content")
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return
+        facts = ReportFacts.of_record(record, outlet.id, cites, self.now)
+        match = self.matcher.match(facts)
+        if match.duplicate_of is not None:
+            if record.report_key is not None:  # later lines may cite it by this key
+                self.duplicate_keys[record.report_key] = self._citable(match.duplicate_of)
+            self.summary.reports_duplicate += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return
+        if cites is None and match.echo_of is not None:
+            report.cites = self._citable(match.echo_of)
+            report.cites_inferred = True
+            self.summary.echoes_inferred += 1
+        elif record.cites_inferred:
+            report.cites_inferred = True
+        self.matcher.remember(replace(facts, ref=report, cites=report.cites, key=key))
         self.reports[key] = report
         self.new_reports.append(report)
         claim.reports.append(report)
         self.touched[claim.key] = claim
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
+
+    def _citable(self, facts: ReportFacts) -> _NewReport | SimpleNamespace:
+        """A matched report as a citation: a report of this batch, or a stored one's id,
+        key and claim."""
+        if isinstance(facts.ref, _NewReport):
+            return facts.ref
+        return SimpleNamespace(id=facts.ref, key=facts.key, claim_key=facts.claim)
 
     # -- scoring and writing -------------------------------------------------------------------
     def _scores(self) -> dict[str, ClaimScore]:
@@ -444,6 +493,8 @@ def _report_row(report: _NewReport, now: datetime) -> dict[str, Any]:
         "source": r.source,
         "interested_party": r.interested_party,
         "cites_id": report.cites.id if report.cites is not None else None,
+        "cites_inferred": report.cites_inferred,
+        "independent": r.independent,
         "published_at": r.published_at,
         "url": r.url,
         "quote": r.quote,
@@ -479,13 +530,14 @@ class _ExecutemanyWriter:
             del row["id"]
             if isinstance(report.cites, _NewReport):
                 row["cites_id"] = None
+                row["cites_inferred"] = False  # set with the link below
             rows.append(row)
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = self.connection.execute(statement, rows).scalars().all()
         for report, report_id in zip(reports, ids, strict=True):
             report.id = report_id
         citing = [
-            {"b_id": r.id, "cites_id": r.cites.id}
+            {"b_id": r.id, "cites_id": r.cites.id, "cites_inferred": r.cites_inferred}
             for r in reports
             if isinstance(r.cites, _NewReport)
         ]

@@ -44,6 +44,8 @@ def _merge(total: RecordingSummary, part: RecordingSummary) -> None:
     total.claims_created += part.claims_created
     total.outlets_created += part.outlets_created
     total.verdicts_created += part.verdicts_created
+    total.reports_duplicate += part.reports_duplicate
+    total.echoes_inferred += part.echoes_inferred
     total.new_outlets.extend(part.new_outlets)
 
 
@@ -166,6 +168,8 @@ def export_records(session: Session, chunk: int = 1000) -> Iterator[InterchangeR
                 source=report.source,
                 interested_party=report.interested_party,
                 cites=report.cites.key if report.cites is not None else None,
+                cites_inferred=report.cites_inferred,
+                independent=report.independent,
                 published_at=report.published_at,
                 url=report.url,
                 quote=report.quote,

@@ -88,6 +88,8 @@ def report_view(report: Report) -> dict[str, Any]:
         "interested_party": report.interested_party,
         "cites": report.cites.key if report.cites is not None else None,
         "cites_id": report.cites_id,
+        "cites_inferred": report.cites_inferred,
+        "independent": report.independent,
         "published_at": report.published_at,
         "url": report.url,
         "quote": report.quote,

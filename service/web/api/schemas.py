@@ -322,6 +322,13 @@ class ReportInSchema(StrictSchema):
         allow_none=True, validate=SHORT_TEXT, metadata={"example": "Turkish diplomatic source"}
     )
     interested_party = Bool(load_default=False)
+    independent = Bool(
+        load_default=False,
+        metadata={
+            "description": "The sender says this report is its own reporting, not an echo: it "
+            "is never inferred to repeat another outlet's report"
+        },
+    )
     cites = KeyOrId(
         allow_none=True,
         metadata={
@@ -362,6 +369,13 @@ class ReportSchema(ma.Schema):
     interested_party = Bool()
     cites = Str(allow_none=True)
     cites_id = Int(allow_none=True)
+    cites_inferred = Bool(
+        metadata={
+            "description": "The citation was inferred from near-identical wording to an "
+            "earlier report of another outlet, not stated by the sender"
+        }
+    )
+    independent = Bool()
     published_at = DateTime(allow_none=True)
     url = Str(allow_none=True)
     quote = Str(allow_none=True)
@@ -385,8 +399,20 @@ class WarningSchema(ma.Schema):
     outlet_id = Int(allow_none=True)
 
 
+OUTCOMES = ("created", "unchanged", "duplicate")
+OUTCOME_DESCRIPTION = (
+    "created; unchanged (its report_key is stored with the same content); duplicate (the "
+    "same report as one stored: same outlet, claim and stance, and the same url, quote, or "
+    "source within the window; nothing was stored or counted, report is the stored one)"
+)
+
+
 class RecordedReportSchema(ma.Schema):
     report = Nested(ReportSchema)
+    outcome = Str(validate=validate.OneOf(OUTCOMES), metadata={"description": OUTCOME_DESCRIPTION})
+    duplicate_of = Int(
+        allow_none=True, metadata={"description": "The stored report's id, for a duplicate"}
+    )
     claim_id = Int()
     score = Nested(ScoreSchema)
     warnings = List(Nested(WarningSchema))
@@ -398,6 +424,10 @@ class BatchInSchema(StrictSchema):
 
 class BatchOutSchema(ma.Schema):
     reports = List(Nested(ReportSchema))
+    outcomes = List(
+        Str(validate=validate.OneOf(OUTCOMES)),
+        metadata={"description": "One per report, in order: " + OUTCOME_DESCRIPTION},
+    )
     scores = List(Nested(ScoreSchema))
     warnings = List(Nested(WarningSchema))
 
