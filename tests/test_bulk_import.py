@@ -251,6 +251,7 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
         ({"report_key": None, "stance": "flipped"}, "report_key"),
         ({"verdict": "contradicts"}, "verdict"),
         ({"stance": "sideways"}, "stance"),
+        ({"published_at": "2099-01-01T00:00:00Z"}, "published_at"),
     ],
 )
 def test_bulk_import_refuses_the_same_line_as_the_recorder(database_url, bad, field):

@@ -257,11 +257,31 @@ def edit_claim(session: Session, claim: Claim, text: str, caller: Caller) -> Cla
 
 
 def resolve_claim(
-    session: Session, claim_id: int, verdict: bool, note: str, caller: Caller
+    session: Session,
+    claim_id: int,
+    verdict: bool,
+    note: str,
+    caller: Caller,
+    *,
+    replaces_verdict: bool = False,
 ) -> ClaimScore:
-    """A fact-checker's verdict: the claim is resolved and the verdict becomes a label."""
+    """A fact-checker's verdict: the claim is resolved and the verdict becomes a label.
+
+    Turning a claim resolved one way into the other needs ``replaces_verdict`` (else
+    :class:`Conflict`); the new verdict is then recorded as replacing the old one.
+    """
     get_or_404(session, Claim, claim_id, "claim")
     (claim,) = lock_claims(session, [claim_id])
+    stored = session.scalars(
+        select(Verdict.verdict).where(Verdict.claim_id == claim.id).order_by(Verdict.id.desc())
+    ).first()
+    flips = stored is not None and stored != verdict
+    if flips and not replaces_verdict:
+        said = "true" if stored else "false"
+        raise Conflict(
+            f"Claim {claim.id} was resolved {said}; to change the verdict, send "
+            '"replaces_verdict": true.'
+        )
     confidence = claim.confidence
     session.add(
         Verdict(
@@ -270,6 +290,7 @@ def resolve_claim(
             note=note,
             resolved_by=caller.actor,
             model_confidence=confidence,
+            replaces_verdict=flips,
         )
     )
     claim.status = "resolved_true" if verdict else "resolved_false"
@@ -281,7 +302,15 @@ def resolve_claim(
         active_parameters(session),
         cause=f"resolved {'true' if verdict else 'false'} by {caller.actor}",
     )
-    audit(session, caller, "resolve_claim", f"claim:{claim.key}", verdict=verdict, note=note)
+    audit(
+        session,
+        caller,
+        "resolve_claim",
+        f"claim:{claim.key}",
+        verdict=verdict,
+        note=note,
+        replaces_verdict=flips,
+    )
     return score
 
 

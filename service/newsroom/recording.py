@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, or_, select
@@ -51,6 +52,21 @@ def insert_if_absent(session: Session, model, unique: str, **values) -> bool:
         .returning(model.id)
     )
     return session.execute(statement).first() is not None
+
+
+# A report dated later than this past the service's clock is refused: a publication time in
+# the future is a typo or a wrong zone, and "earliest by publication" would trust it.
+MAX_FUTURE = timedelta(minutes=10)
+
+
+def check_published_at(record: InterchangeRecord, line: int | None, now: datetime) -> None:
+    if record.published_at is not None and record.published_at > now + MAX_FUTURE:
+        raise RecordError(
+            line,
+            "published_at",
+            f"is more than 10 minutes in the future ({record.published_at.isoformat()}): "
+            "a report is not published after it is recorded",
+        )
 
 
 def new_report_key() -> str:
@@ -349,6 +365,7 @@ class ReportRecorder:
         or as the same report sent again (a duplicate: nothing stored, nothing counted
         twice, no event). A report that nearly repeats another outlet's earlier report
         and names no ``cites`` is stored citing it, the link flagged as inferred."""
+        check_published_at(record, line, self.now)
         claim = claim or self.claim_for(record.claim_key, record.claim, line)
         outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:

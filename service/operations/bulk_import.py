@@ -34,7 +34,12 @@ from service.delivery.outbox import (
     emit_report_recorded,
     emit_score_changed,
 )
-from service.newsroom.recording import RecordingSummary, ReportRecorder, new_report_key
+from service.newsroom.recording import (
+    RecordingSummary,
+    ReportRecorder,
+    check_published_at,
+    new_report_key,
+)
 from service.newsroom.report_identity import ReportFacts
 from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import _changed, evidence_by_claim, explanation_json
@@ -306,6 +311,7 @@ class BulkBatch:
         self.touched[claim.key] = claim
 
     def add(self, record: InterchangeRecord, line: int) -> None:
+        check_published_at(record, line, self.now)
         claim = self._claim_for(record, line)
         outlet = self.outlets.get(record.outlet)
         if outlet is None:  # not an exact stored name: the recorder resolves or makes it

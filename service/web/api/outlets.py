@@ -26,6 +26,7 @@ from service.web.api.presenters import outlet_view
 from service.web.api.schemas import (
     OutletAliasSchema,
     OutletDomainSchema,
+    OutletInSchema,
     OutletListArgs,
     OutletPatchSchema,
     OutletSchema,
@@ -72,7 +73,7 @@ class Outlets(MethodView):
         return PagedSelect(session, statement, lambda row: outlet_view(row[0], params, row[1]))
 
     @write_operation("admin")
-    @blp.arguments(OutletSchema)
+    @blp.arguments(OutletInSchema)
     @blp.response(201, OutletSchema)
     def post(self, fields):
         """Add an outlet with its prior reliability and the reason for it (admin)."""

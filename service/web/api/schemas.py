@@ -8,13 +8,24 @@ import marshmallow as ma
 from marshmallow import validate
 
 from scoring.vocabulary import ATTRIBUTIONS, CLAIM_STATUSES, OUTLET_KINDS, STANCES
-from service.web.api.common import StrictSchema
+from service.web.api.common import (
+    StrictBoolean,
+    StrictDateTime,
+    StrictFloat,
+    StrictInteger,
+    StrictSchema,
+)
 
 Str = ma.fields.String
-Int = ma.fields.Integer
-Float = ma.fields.Float
-Bool = ma.fields.Boolean
-DateTime = ma.fields.AwareDateTime
+# JSON bodies: values as JSON types them, never coerced (see service.web.api.common).
+Int = StrictInteger
+Float = StrictFloat
+Bool = StrictBoolean
+DateTime = StrictDateTime
+# Query strings are text: their numbers and times are parsed from it.
+QueryInt = ma.fields.Integer
+QueryFloat = ma.fields.Float
+QueryDateTime = ma.fields.AwareDateTime
 List = ma.fields.List
 Nested = ma.fields.Nested
 
@@ -57,8 +68,8 @@ class OutletSchema(StrictSchema):
     kind = Str(
         required=True, validate=validate.OneOf(OUTLET_KINDS), metadata={"example": "wire_agency"}
     )
-    # Required to add an outlet (an admin's outlet is vetted); null for an outlet created
-    # unvetted from an unknown name, which is scored as its kind until given one.
+    # Null for an outlet created unvetted from an unknown name, which is scored as its
+    # kind until given one (OutletInSchema: an admin's new outlet comes with one).
     prior_reliability = Float(
         required=True, allow_none=True, validate=PROBABILITY, metadata={"example": 0.85}
     )
@@ -81,12 +92,11 @@ class OutletSchema(StrictSchema):
     created_at = DateTime(dump_only=True)
     updated_at = DateTime(dump_only=True)
 
-    @ma.validates_schema
-    def a_new_outlet_has_a_prior(self, data, **kwargs):
-        if "prior_reliability" in data and data["prior_reliability"] is None:
-            raise ma.ValidationError(
-                {"prior_reliability": ["An outlet added by an admin needs a prior."]}
-            )
+
+class OutletInSchema(OutletSchema):
+    """An outlet an admin adds: vetted, so it comes with a prior."""
+
+    prior_reliability = Float(required=True, validate=PROBABILITY, metadata={"example": 0.85})
 
 
 class OutletPatchSchema(StrictSchema):
@@ -229,8 +239,8 @@ CLAIM_SORTS = ("confidence", "-confidence", "change", "-change", "updated", "-up
 
 class ClaimListArgs(StrictSchema):
     status = Str(validate=validate.OneOf(CLAIM_STATUSES))
-    min_confidence = Float(validate=validate.Range(min=0, max=1))
-    max_confidence = Float(validate=validate.Range(min=0, max=1))
+    min_confidence = QueryFloat(validate=validate.Range(min=0, max=1))
+    max_confidence = QueryFloat(validate=validate.Range(min=0, max=1))
     outlet = OutletRef(
         metadata={
             "description": "Only claims this outlet reported: its id or its slug",
@@ -240,14 +250,14 @@ class ClaimListArgs(StrictSchema):
             ],
         }
     )
-    updated_since = DateTime()
+    updated_since = QueryDateTime()
     q = Str(validate=SHORT_TEXT, metadata={"description": "Words the claim's text contains"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
 
 
 class SimilarArgs(StrictSchema):
     text = Str(required=True, validate=LONG_TEXT)
-    k = Int(load_default=5, validate=validate.Range(min=1, max=50))
+    k = QueryInt(load_default=5, validate=validate.Range(min=1, max=50))
 
 
 class SimilarClaimSchema(ma.Schema):
@@ -260,6 +270,13 @@ class SimilarClaimSchema(ma.Schema):
 class VerdictSchema(StrictSchema):
     verdict = Bool(required=True, metadata={"description": "true: the claim is true"})
     note = Str(load_default="", validate=validate.Length(max=10_000))
+    replaces_verdict = Bool(
+        load_default=False,
+        metadata={
+            "description": "Required (true) to change a claim resolved the other way; the "
+            "new verdict is recorded as replacing it. Without it such a change is a 409."
+        },
+    )
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -339,7 +356,14 @@ class ReportInSchema(StrictSchema):
             ],
         },
     )
-    published_at = DateTime(allow_none=True, metadata={"example": "2024-11-18T10:00:00Z"})
+    published_at = DateTime(
+        allow_none=True,
+        metadata={
+            "example": "2024-11-18T10:00:00Z",
+            "description": "When the outlet published it; not more than 10 minutes ahead of "
+            "the service's clock",
+        },
+    )
     url = Str(
         allow_none=True,
         validate=[validate.Length(max=2000), validate.Regexp(URL_PATTERN)],
