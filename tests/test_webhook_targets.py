@@ -152,3 +152,125 @@ def test_the_real_resolver_is_the_default_and_catches_numeric_spellings_of_loopb
         with pytest.raises(WebhookTargetRefused) as raised:
             check_webhook_target(url)
         assert raised.value.reason == "loopback"
+
+
+# -- at subscription (the API) and at delivery (the worker) -----------------------------------
+HOOK_INSIDE = "http://127.0.0.1:5432/"
+
+
+def _subscribe(client, auth, url):
+    return client.post("/api/v1/subscriptions", json={"url": url}, headers=auth("admin"))
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        (HOOK_INSIDE, "loopback"),  # the issue's example: the database port
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://10.0.0.5/hook", "private"),
+        ("http://[::1]:8000/", "loopback"),
+        ("http://localhost:8000/hook", "loopback"),
+    ],
+)
+def test_a_subscription_inside_is_refused(app, client, auth, url, reason):
+    response = _subscribe(client, auth, url)
+    assert response.status_code == 422, response.get_json()
+    assert response.headers["Content-Type"] == "application/problem+json"
+    message = response.get_json()["errors"]["json"]["url"][0]
+    assert reason in message and "SRS_WEBHOOK_ALLOW_PRIVATE" in message
+    assert client.get("/api/v1/subscriptions", headers=auth("admin")).get_json() == []
+
+
+def test_changing_a_subscription_to_point_inside_is_refused(app, client, auth):
+    created = _subscribe(client, auth, "https://hooks.newsroom.invalid/srs")
+    assert created.status_code == 201  # a name that does not resolve now: checked on delivery
+    subscription = f"/api/v1/subscriptions/{created.get_json()['id']}"
+    etag = client.get(subscription, headers=auth("admin")).headers["ETag"]
+    patched = client.patch(
+        subscription, json={"url": HOOK_INSIDE}, headers={**auth("admin"), "If-Match": etag}
+    )
+    assert patched.status_code == 422
+
+
+def test_private_targets_are_allowed_when_configured(app, client, auth):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    assert _subscribe(client, auth, HOOK_INSIDE).status_code == 201
+
+
+def _owed_deliveries(app, client, auth, url: str) -> None:
+    """A subscription to ``url`` accepted while private targets were allowed, and a
+    report whose events it is owed."""
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    assert _subscribe(client, auth, url).status_code == 201
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    body = {
+        "claim_key": "k",
+        "claim": "A claim",
+        "outlet": "Reuters",
+        "stance": "supports",
+        "new_outlet": True,
+    }
+    assert client.post("/api/v1/reports", json=body, headers=auth("write")).status_code == 201
+
+
+def _deliver(session_factory, resolve=socket.getaddrinfo, allow_private=False):
+    from service.delivery.worker import DeliveryWorker, WorkerSettings
+
+    sent = []
+
+    def send(url, body, headers, timeout):
+        from service.delivery.webhooks import AttemptResult
+
+        sent.append(url)
+        return AttemptResult(status=204)
+
+    settings = WorkerSettings(
+        poll_interval=0.01, backoff_base=0.01, retention=None, allow_private=allow_private
+    )
+    DeliveryWorker(session_factory, settings, send=send, resolve=resolve).run_batch()
+    return sent
+
+
+def _deliveries(session_factory):
+    from sqlalchemy import select
+
+    from models import Delivery
+
+    with session_factory() as session:
+        return [(d.status, d.last_error) for d in session.scalars(select(Delivery))]
+
+
+def test_the_worker_refuses_a_target_inside_at_delivery(app, client, auth, session_factory):
+    _owed_deliveries(app, client, auth, HOOK_INSIDE)
+    assert _deliver(session_factory) == []  # nothing was sent
+    rows = _deliveries(session_factory)
+    assert rows and all(status == "failed" for status, _ in rows)  # final: not retried
+    assert all("target refused (loopback)" in error for _, error in rows)
+
+
+def test_the_worker_catches_a_name_that_now_resolves_inside(app, client, auth, session_factory):
+    _owed_deliveries(app, client, auth, "https://hooks.example.com/srs")
+    dns = resolver({"hooks.example.com": ["192.168.1.10"]})
+    assert _deliver(session_factory, resolve=dns) == []
+    assert all(status == "failed" for status, _ in _deliveries(session_factory))
+
+
+def test_the_worker_retries_a_name_that_does_not_resolve(app, client, auth, session_factory):
+    _owed_deliveries(app, client, auth, "https://hooks.example.com/srs")
+    assert _deliver(session_factory, resolve=resolver({})) == []
+    rows = _deliveries(session_factory)
+    assert rows and all(status == "pending" for status, _ in rows)
+
+
+def test_the_worker_posts_to_a_public_address(app, client, auth, session_factory):
+    _owed_deliveries(app, client, auth, "https://hooks.example.com/srs")
+    dns = resolver({"hooks.example.com": ["93.184.215.14"]})
+    assert _deliver(session_factory, resolve=dns)
+    assert all(status == "delivered" for status, _ in _deliveries(session_factory))
+
+
+def test_the_worker_posts_inside_when_allowed(app, client, auth, session_factory):
+    _owed_deliveries(app, client, auth, HOOK_INSIDE)
+    assert _deliver(session_factory, allow_private=True) == [HOOK_INSIDE] * len(
+        _deliveries(session_factory)
+    )

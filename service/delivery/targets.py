@@ -23,6 +23,7 @@ The addresses returned are the ones checked, so a caller that connects to one of
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,6 +42,15 @@ REASONS = (
     ("reserved", "is_reserved", "a reserved address"),  # before private, which includes it
     ("private", "is_private", "a private address"),
 )
+
+
+ALLOW_PRIVATE_VARIABLE = "SRS_WEBHOOK_ALLOW_PRIVATE"
+
+
+def allow_private_from_environment() -> bool:
+    """``SRS_WEBHOOK_ALLOW_PRIVATE=true`` lets webhooks point at private addresses."""
+    value = os.environ.get(ALLOW_PRIVATE_VARIABLE, "").strip().lower()
+    return value in {"1", "true", "yes", "on"}
 
 
 class WebhookTargetRefused(ValueError):

@@ -9,6 +9,7 @@ events. A newsroom asks its admin for a webhook as it asks for a key.
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import validate
 from sqlalchemy import select
@@ -210,7 +211,12 @@ class Subscriptions(MethodView):
     def post(self, fields):
         """Subscribe a URL to events. Each delivery is a POST of the event JSON signed with
         the secret (header X-SRS-Signature); the answer shows the secret, once."""
-        row, secret = create_subscription(request_uow().session, fields, current_caller())
+        row, secret = create_subscription(
+            request_uow().session,
+            fields,
+            current_caller(),
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+        )
         body = {**subscription_view(row), "secret": secret}
         return body, {"Location": f"/api/v1/subscriptions/{row.id}"}
 
@@ -233,7 +239,13 @@ class SubscriptionById(MethodView):
         its ETag). Deactivating cancels the deliveries still owed."""
         row = _get(subscription_id)
         blp.check_etag(subscription_view(row), SubscriptionSchema)
-        update_subscription(request_uow().session, row, changes, current_caller())
+        update_subscription(
+            request_uow().session,
+            row,
+            changes,
+            current_caller(),
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+        )
         return subscription_view(row)
 
     @write_operation("admin", idempotent=False)
