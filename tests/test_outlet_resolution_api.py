@@ -212,3 +212,41 @@ def test_srs_import_creates_unknown_outlets_unvetted_and_lists_them(
     assert "2 outlets were not known and were created unvetted" in result.output
     listed = result.output.split("created unvetted", 1)[1]
     assert "  Ynet" in listed and "  Haaretz" in listed and "Reuters" not in listed
+
+
+def test_admins_merge_two_names_of_one_outlet(seeded, client, auth):
+    from sqlalchemy import select
+
+    from models import AuditEntry
+    from service.web.database import unit_of_work
+
+    created = _post(client, auth, outlet="Reuter", new_outlet=True, source="a wire source")
+    reuter = created.get_json()["warnings"][0]["outlet_id"]
+    claim_id = created.get_json()["claim_id"]
+    client.post(
+        f"/api/v1/outlets/{reuter}/aliases", json={"alias": "Reuter Agency"}, headers=auth("admin")
+    )
+    reuters = _outlets(client, auth)["Reuters"]["id"]
+    url = f"/api/v1/outlets/{reuters}/merge"
+    body = {"from_outlet_id": reuter}
+    assert client.post(url, json=body, headers=auth("write")).status_code == 403
+    itself = client.post(url, json={"from_outlet_id": reuters}, headers=auth("admin"))
+    assert itself.status_code == 422
+    merged = client.post(url, json=body, headers=auth("admin"))
+    assert merged.status_code == 200, merged.get_json()
+    assert merged.get_json()["reports_moved"] == 1
+    assert merged.get_json()["outlet"]["name"] == "Reuters"
+    assert client.get(f"/api/v1/outlets/{reuter}", headers=auth("read")).status_code == 404
+    # Its reports, aliases and name are Reuters' now.
+    reports = client.get(f"/api/v1/claims/{claim_id}/reports?page_size=100", headers=auth("read"))
+    assert "Reuter" not in {r["outlet"] for r in reports.get_json()}
+    aliases = client.get(f"/api/v1/outlets/{reuters}/aliases", headers=auth("read")).get_json()
+    assert {"Reuter Agency", "Reuter"} <= {a["alias"] for a in aliases}
+    assert _post(client, auth, outlet="Reuter").get_json()["report"]["outlet"] == "Reuters"
+    history = client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).get_json()
+    assert any("Reuter merged into Reuters" in h["cause"] for h in history)
+    with unit_of_work(seeded) as uow:
+        entry = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "merge_outlet")
+        ).one()
+        assert entry.actor == "test admin" and entry.detail["merged"] == "Reuter"

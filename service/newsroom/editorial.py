@@ -12,10 +12,19 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, Claim, Outlet, OutletAlias, OutletDomain, Report, Verdict
+from models import (
+    AuditEntry,
+    Claim,
+    Outlet,
+    OutletAlias,
+    OutletDomain,
+    Report,
+    Subscription,
+    Verdict,
+)
 from models.base import utcnow
 from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
@@ -421,3 +430,57 @@ def remove_outlet_name(
     session.delete(row)
     session.flush()
     audit(session, caller, f"remove_outlet_{what}", f"outlet:{outlet.slug}", **{what: value})
+
+
+def merge_outlets(session: Session, target: Outlet, source: Outlet, caller: Caller) -> int:
+    """Merge ``source`` into ``target``: its reports, aliases and domains become the
+    target's, its name an alias of the target (so it still resolves), subscription filters
+    naming it name the target; then ``source`` is deleted and every claim it reported on is
+    rescored. Returns how many reports moved.
+
+    Reports already stored stay as they are: two reports that now have one outlet are not
+    merged into one (each was a report when it was recorded).
+    """
+    if target.id == source.id:
+        raise Unprocessable(
+            "An outlet cannot be merged into itself.",
+            errors={"json": {"from_outlet_id": ["names this outlet"]}},
+        )
+    claim_ids = session.scalars(
+        select(Report.claim_id).where(Report.outlet_id == source.id).distinct()
+    ).all()
+    claims = lock_claims(session, claim_ids)
+    moved = session.execute(
+        update(Report).where(Report.outlet_id == source.id).values(outlet_id=target.id)
+    ).rowcount
+    for model in (OutletAlias, OutletDomain):
+        session.execute(
+            update(model).where(model.outlet_id == source.id).values(outlet_id=target.id)
+        )
+    for subscription in session.scalars(select(Subscription)):
+        outlets = (subscription.filter or {}).get("outlets")
+        if outlets and source.id in outlets:
+            merged = sorted({target.id if o == source.id else o for o in outlets})
+            subscription.filter = {**subscription.filter, "outlets": merged}
+    name, slug = source.name, source.slug
+    session.flush()
+    session.expire(source, ["aliases", "domains"])  # moved above: nothing to orphan
+    session.delete(source)
+    session.flush()
+    index = load_outlet_index(session)
+    if index.owner_of(name) is None:  # not already one of the target's spellings
+        add_alias(session, index, target.id, name)
+    target.updated_at = utcnow()
+    params = active_parameters(session)
+    for claim in claims:
+        rescore_claim(session, claim, params, cause=f"outlet {name} merged into {target.name}")
+    audit(
+        session,
+        caller,
+        "merge_outlet",
+        f"outlet:{target.slug}",
+        merged=name,
+        merged_slug=slug,
+        reports=moved,
+    )
+    return moved

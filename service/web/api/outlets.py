@@ -11,6 +11,7 @@ from service.newsroom.editorial import (
     create_outlet,
     edit_outlet,
     get_or_404,
+    merge_outlets,
     remove_outlet_name,
 )
 from service.newsroom.model_store import active_parameters
@@ -28,6 +29,8 @@ from service.web.api.schemas import (
     OutletDomainSchema,
     OutletInSchema,
     OutletListArgs,
+    OutletMergedSchema,
+    OutletMergeSchema,
     OutletPatchSchema,
     OutletSchema,
 )
@@ -106,6 +109,26 @@ class OutletById(MethodView):
         blp.check_etag(outlet_view(outlet, params, count), OutletSchema)
         edit_outlet(session, outlet, changes, current_caller())
         return outlet_view(outlet, params, count)
+
+
+@blp.route("/outlets/<int:outlet_id>/merge")
+class OutletMerge(MethodView):
+    @write_operation("admin")
+    @blp.arguments(OutletMergeSchema)
+    @blp.response(200, OutletMergedSchema)
+    def post(self, fields, outlet_id):
+        """Merge another outlet into this one (admin): two names of one outlet become one.
+        Its reports, aliases and domains move here, its name becomes an alias, it is
+        deleted, and the claims it reported on are rescored; the audit says who."""
+        session = request_uow().session
+        target = get_or_404(session, Outlet, outlet_id, "outlet")
+        source = get_or_404(session, Outlet, fields["from_outlet_id"], "outlet")
+        moved = merge_outlets(session, target, source, current_caller())
+        outlet, count = _outlet_with_count(session, outlet_id)
+        return {
+            "outlet": outlet_view(outlet, active_parameters(session), count),
+            "reports_moved": moved,
+        }
 
 
 def _names_route(model, schema, field: str):

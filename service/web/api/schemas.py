@@ -136,6 +136,22 @@ class OutletDomainSchema(StrictSchema):
     created_at = DateTime(dump_only=True)
 
 
+class OutletMergeSchema(StrictSchema):
+    from_outlet_id = Int(
+        required=True,
+        validate=ID,
+        metadata={
+            "description": "The outlet merged into this one: its reports, aliases and domains "
+            "move here, its name becomes an alias of this one, and it is deleted"
+        },
+    )
+
+
+class OutletMergedSchema(ma.Schema):
+    outlet = Nested(OutletSchema)
+    reports_moved = Int()
+
+
 class OutletListArgs(StrictSchema):
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
     q = Str(validate=SHORT_TEXT, metadata={"description": "Part of the outlet's name"})
