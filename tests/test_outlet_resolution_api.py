@@ -250,3 +250,14 @@ def test_admins_merge_two_names_of_one_outlet(seeded, client, auth):
             select(AuditEntry).where(AuditEntry.action == "merge_outlet")
         ).one()
         assert entry.actor == "test admin" and entry.detail["merged"] == "Reuter"
+
+
+def test_the_dashboard_shows_an_unvetted_outlet_without_a_prior(seeded, client, auth, api_keys):
+    from test_dashboard import sign_in
+
+    created = _post(client, auth, outlet="Ynet", new_outlet=True)
+    outlet_id = created.get_json()["warnings"][0]["outlet_id"]
+    sign_in(client, api_keys["read"])
+    page = client.get(f"/outlets/{outlet_id}")
+    assert page.status_code == 200
+    assert "Ynet" in page.text and "not vetted" in page.text
