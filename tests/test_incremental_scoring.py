@@ -68,7 +68,7 @@ def _apply(session, op, recorded):
     elif op["op"] == "verdict":
         claim = session.scalars(select(Claim).where(Claim.key == op["claim"])).first()
         if claim is not None:
-            resolve_claim(session, claim.id, op["verdict"], "", EDITOR)
+            resolve_claim(session, claim.id, op["verdict"], "", EDITOR, replaces_verdict=True)
 
 
 def _check_stored_equals_batch(session):
