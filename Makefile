@@ -20,16 +20,18 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/srs db upgrade
-	$(BIN)/srs seed
-	$(BIN)/srs keys bootstrap
-	@# The webhook worker runs beside the server; Ctrl-C or SIGTERM stops both (gracefully),
-	@# and the worker stops too when the server exits on its own.
+	@# Migrations, the first admin key (printed once), the seed story (SRS_LOAD_SEED=false
+	@# to leave it out): the container's entrypoint, here followed by the two processes.
+	PATH="$(CURDIR)/$(BIN):$$PATH" SRS_LOAD_SEED=$${SRS_LOAD_SEED:-true} scripts/entrypoint true
+	@# The webhook worker runs beside the server; Ctrl-C or SIGTERM stops both (at once:
+	@# open event streams end with a retry hint), and the worker stops too when the server
+	@# exits on its own.
 	$(BIN)/srs worker & worker=$$!; \
 	$(BIN)/srs serve --host $(HOST) --port $(PORT) & server=$$!; \
 	trap 'kill -TERM $$server $$worker 2>/dev/null' INT TERM; \
 	wait $$server; status=$$?; \
-	kill -TERM $$worker 2>/dev/null; wait $$worker; wait $$server; exit $$status
+	if kill -0 $$server 2>/dev/null; then wait $$server; status=$$?; fi; \
+	kill -TERM $$worker 2>/dev/null; wait $$worker; exit $$status
 
 test: install
 	scripts/ensure-chromium

@@ -3,7 +3,9 @@ web domains newsrooms know them by, and reports of claims.
 
 Pure: returns dataclasses and raises :class:`scoring.interchange.RecordError` naming the
 file, record and field of the first bad value. Persisting them is the service's job
-(``srs seed``), through the same path as ``srs import``.
+(``srs seed``), through the same path as ``srs import``. Seeds may import the service's
+code (a seeded outlet is a :class:`service.newsroom.outlets.NewOutlet`); the service
+imports nothing from here but the seed command (:mod:`service.cli.data`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from scoring.interchange import InterchangeRecord, RecordError, check_consistency, read_records
 from scoring.vocabulary import OUTLET_KINDS
+from service.newsroom.outlet_identity import MAX_NAME_LENGTH
+from service.newsroom.outlets import NewOutlet as OutletSeed
 
 SEEDS_DIR = Path(__file__).resolve().parent
 OUTLETS_FILE = SEEDS_DIR / "outlets.json"
@@ -24,29 +28,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A domain as the outlet_domains table holds it: lower-case host labels, no "www.", no
 # scheme, port or path (in ASCII: internationalised names in their xn-- form).
 DOMAIN_PATTERN = re.compile(r"^(?!www\.)(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}$")
-MAX_NAME_LENGTH = 200
 OUTLET_FIELDS = frozenset(
     {"name", "slug", "kind", "prior_reliability", "rationale", "country", "aliases", "domains"}
 )
-
-
-@dataclass(frozen=True)
-class OutletSeed:
-    name: str
-    slug: str
-    kind: str
-    prior_reliability: float
-    rationale: str
-    country: str | None = None
-    # Other names newsrooms use for it ("MEE", "Kan 11") and the domains it publishes on.
-    aliases: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-
-
-def slugify(name: str) -> str:
-    """A URL-safe slug of an outlet name: ``The Times of Israel`` → ``the-times-of-israel``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "outlet"
 
 
 def outlet_from_json(obj: object, index: int) -> OutletSeed:

@@ -95,4 +95,7 @@ ENVIRONMENT = (
     "SRS_DUPLICATE_SOURCE_WINDOW_HOURS",
     "SRS_LOG_LEVEL",
     "SRS_LOG_FORMAT",
+    # Read by scripts/entrypoint (the container's first start) and `srs keys bootstrap`.
+    "SRS_LOAD_SEED",
+    "SRS_ADMIN_KEY_FILE",
 )

@@ -108,7 +108,7 @@ def cli_runner():
 @pytest.fixture
 def seeded(app):
     """The app with the seed story loaded."""
-    from service.operations.importing import load_seed_story
+    from service.cli.data import load_seed_story
     from service.web.database import unit_of_work
 
     with app.app_context(), unit_of_work(app) as unit:

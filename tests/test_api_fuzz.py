@@ -81,8 +81,8 @@ def fuzzed_app(database_url):
             "SSE_POLL_SECONDS": 0.05,
         }
     )
+    from service.cli.data import load_seed_story
     from service.newsroom.keys import issue_key
-    from service.operations.importing import load_seed_story
     from service.web.database import unit_of_work
 
     with app.app_context(), unit_of_work(app) as unit:

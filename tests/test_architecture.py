@@ -21,6 +21,14 @@ VIOLATIONS = {
     "scoring-pure": ("scoring/labels.py", "import flask"),
     "models-alone": ("models/base.py", "from scoring import vocabulary"),
     "newsroom-below-web": ("service/newsroom/similarity.py", "from service.web import errors"),
+    "newsroom-below-operations": (
+        "service/newsroom/similarity.py",
+        "from service.operations.importing import import_file",
+    ),
+    "seeds-only-by-seed-command": (
+        "service/operations/importing.py",
+        "from seeds.loader import read_seed_story",
+    ),
     "delivery-below-web": (
         "service/delivery/webhooks.py",
         "from service.web.observability import metrics",

@@ -26,9 +26,9 @@ def _headers(key: str) -> dict[str, str]:
 
 def _populate(database_url: str) -> dict[str, str]:
     """A database with a bit of everything the service stores, written through the API."""
+    from service.cli.data import load_seed_story
     from service.newsroom.keys import SCOPES, issue_key
     from service.newsroom.learning import activate, fit_model_version, rescore_open_claims
-    from service.operations.importing import load_seed_story
     from service.web.database import unit_of_work
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url})

@@ -21,7 +21,8 @@ from models import Base, Claim, OutboxEvent, Outlet, Report, ScoreHistory, Verdi
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import RecordError
 from scoring.synth import generate
-from service.operations.importing import import_stream, load_seed_story
+from service.cli.data import load_seed_story
+from service.operations.importing import import_stream
 
 SEED_CLAIM = "hamas-leadership-moved-to-turkey"
 SEED_TEXT = "Hamas's political leadership moved from Qatar to Turkey (November 2024)"

@@ -192,7 +192,7 @@ def test_outlet_page_shows_reliabilities_reports_and_track_record(seeded, client
     main = claim_id(seeded, MAIN)
     client.post(f"/api/v1/claims/{main}/verdict", json={"verdict": False}, headers=auth("verdict"))
     page = client.get(f"/outlets/{kan['id']}")
-    assert "Of 1 resolved claims it reported: 0 where its reports agreed" in page.text
+    assert "Of 1 resolved claim it reported: 0 where its reports agreed" in page.text
     assert 'class="outcome-disagreed"' in page.text
 
 

@@ -118,6 +118,34 @@ def server(database_url):
     process.wait(timeout=30)
 
 
+def _assert_chart_text_fits(page, selector: str) -> None:
+    """Every text of the chart lies inside its SVG, and no two texts overlap."""
+    boxes = page.evaluate(
+        """(selector) => {
+            const svg = document.querySelector(selector);
+            const box = (e) => { const b = e.getBoundingClientRect();
+                return {text: e.textContent, left: b.left, right: b.right, top: b.top,
+                        bottom: b.bottom}; };
+            return {svg: box(svg), texts: [...svg.querySelectorAll('text')].map(box)};
+        }""",
+        selector,
+    )
+    svg, texts = boxes["svg"], boxes["texts"]
+    assert texts
+    for text in texts:
+        assert svg["left"] <= text["left"] and text["right"] <= svg["right"], (selector, text)
+        assert svg["top"] <= text["top"] and text["bottom"] <= svg["bottom"], (selector, text)
+    for index, one in enumerate(texts):
+        for other in texts[index + 1 :]:
+            apart = (
+                one["right"] <= other["left"]
+                or other["right"] <= one["left"]
+                or one["bottom"] <= other["top"]
+                or other["bottom"] <= one["top"]
+            )
+            assert apart, (selector, one, other)
+
+
 @pytest.mark.parametrize("database_url", [BACKEND], indirect=True)
 def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_change(
     browser, server, database_url
@@ -179,19 +207,42 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
     watch(claim_page)
     claim_page.goto(f"{base}/claims/{main['id']}")
     assert claim_page.locator("h1").inner_text() == main["text"]
+    assert claim_page.title().startswith(main["text"][:60])  # the tab shows the text, not the key
     chart = claim_page.locator("#history-chart")
     assert chart.is_visible() and chart.bounding_box()["height"] > 100
     assert claim_page.locator("#history-chart circle.point").count() >= 1
     assert claim_page.locator("#contribution-chart g.bar").count() == main["n_clusters"]
     assert claim_page.locator("section.cluster").count() == main["n_clusters"]
     assert claim_page.locator("li.report").count() == main["n_reports"]
+    _assert_chart_text_fits(claim_page, "#contribution-chart")
+    _assert_chart_text_fits(claim_page, "#history-chart")
     shot(claim_page, "03-claim")
 
-    # A verdict through the form.
+    # A verdict through the form. Its answer is held back 2.5 s after the server has
+    # recorded it, so the page's event stream delivers the verdict's own events first: the
+    # "This claim has changed" notice must not appear for the reader's own change.
+    claim_page.wait_for_function("() => document.getElementById('claim-live') !== null")
+    claim_page.evaluate(
+        """() => new MutationObserver(() => {
+               if (!document.getElementById('claim-live').hidden) console.warn('claim-live shown');
+           }).observe(document.getElementById('claim-live'), {attributes: true})"""
+    )
+    notices: list[str] = []
+    claim_page.on("console", lambda m: notices.append(m.text) if "claim-live" in m.text else None)
+
+    def held_back(route):
+        answer = route.fetch(max_redirects=0)
+        time.sleep(2.5)
+        route.fulfill(response=answer)
+
+    claim_page.route(f"**/claims/{main['id']}/verdict", held_back)
     claim_page.check("#verdict-form input[name=verdict][value=false]")
     claim_page.fill("#note", "Hamas's political bureau stayed in Doha.")
     claim_page.click("#verdict-form button[type=submit]")
     claim_page.wait_for_selector(".flash.info")
+    claim_page.unroute(f"**/claims/{main['id']}/verdict")
+    claim_page.wait_for_timeout(1500)  # the new page's stream opens and checks once
+    assert claim_page.locator("#claim-live").is_hidden() and not notices
     assert f"Claim {main['id']} resolved false." in claim_page.inner_text(".flash.info")
     assert "resolved: false" in claim_page.inner_text("section.score")
     assert claim_page.locator("text=JSON-LD").count() == 1
@@ -208,8 +259,16 @@ def test_sign_in_read_the_board_and_a_claim_record_a_verdict_see_the_board_chang
     # The outlet page: Kan's reports and how its claims resolved.
     claim_page.click("a.outlet >> text=Kan")
     claim_page.wait_for_selector("#track-record")
-    assert "1 resolved claims" in claim_page.inner_text("#track-record")
+    assert "Of 1 resolved claim it reported" in claim_page.inner_text("#track-record")
     shot(claim_page, "06-outlet")
+
+    # The outlets index, from the header: every outlet, each linking to its page.
+    claim_page.click("header nav a >> text=Outlets")
+    claim_page.wait_for_selector("#outlets")
+    assert claim_page.locator("#outlets tbody tr[data-outlet-id]").count() == 7
+    claim_page.click("#outlets a >> text=Reuters")
+    claim_page.wait_for_selector("#track-record")
+    assert claim_page.locator("h1").inner_text() == "Reuters"
 
     stored = _get_json(f"{base}/api/v1/claims/{main['id']}", server["admin"])
     assert stored["status"] == "resolved_false" and stored["verdict"] is False

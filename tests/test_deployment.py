@@ -41,6 +41,19 @@ def test_the_published_port_is_the_one_the_image_serves():
     api = _compose()["services"]["api"]
     assert api["ports"] == ["8000:8000"]
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "EXPOSE 8000" in dockerfile and "--port 8000" in dockerfile
-    assert "srs db upgrade" in dockerfile
+    assert "EXPOSE 8000" in dockerfile and '"--port", "8000"' in dockerfile
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
+
+
+def test_the_image_starts_through_the_entrypoint_and_compose_loads_no_seed():
+    """Migrations, the first key and the seed policy live in scripts/entrypoint (run by
+    tests/test_first_deploy.py); the image runs it, the worker does not."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY scripts/entrypoint /usr/local/bin/srs-entrypoint" in dockerfile
+    assert 'ENTRYPOINT ["srs-entrypoint"]' in dockerfile
+    entrypoint = (ROOT / "scripts" / "entrypoint").read_text()
+    assert "srs db upgrade" in entrypoint and "srs keys bootstrap" in entrypoint
+    services = _compose()["services"]
+    assert services["api"]["environment"]["SRS_LOAD_SEED"] == "false"
+    assert services["worker"]["entrypoint"] == ["srs", "worker"]
+    assert "SRS_LOAD_SEED" not in services["worker"]["environment"]

@@ -10,11 +10,12 @@ from models import Base, Claim, Report, ScoreHistory
 from models.database import UnitOfWork
 from scoring.engine import score_claim
 from scoring.vocabulary import ATTRIBUTIONS, STANCES
+from service.cli.data import load_seed_story
 from service.newsroom.editorial import record_reports, resolve_claim, retract_report
 from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
 from service.newsroom.rescoring import claim_evidence, latest_verdict
-from service.operations.importing import load_seed_story, rescore_all
+from service.operations.importing import rescore_all
 
 EDITOR = Caller(key_id=None, name="test", scope="admin")
 OUTLETS = ["Reuters", "Kan", "TASS", "Middle East Eye", "Brand new outlet"]

@@ -263,8 +263,9 @@ def test_stream_filters_by_type_and_beats_when_idle(quick_stream, client, auth):
 
 
 def test_stream_refuses_bad_resume_points_and_missing_keys(quick_stream, client, auth):
-    _problem(client.get("/api/v1/events", headers={**auth("read"), "Last-Event-ID": "abc"}), 422)
-    _problem(client.get("/api/v1/events?type=claim.exploded", headers=auth("read")), 422)
+    # 400, not 422: the stream's cursor and filters (tests/test_request_bounds.py).
+    _problem(client.get("/api/v1/events", headers={**auth("read"), "Last-Event-ID": "abc"}), 400)
+    _problem(client.get("/api/v1/events?type=claim.exploded", headers=auth("read")), 400)
     _problem(client.get("/api/v1/events"), 401)
 
 

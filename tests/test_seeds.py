@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import Claim, Outlet, Report, ScoreHistory
 from scoring.interchange import RecordError
 from seeds.loader import read_outlets, read_seed_story, read_story
-from service.operations.importing import load_seed_story
+from service.cli.data import load_seed_story
 
 REQUIRED_CLAIMS = {
     "hamas-leadership-moved-to-turkey",
@@ -108,7 +108,7 @@ def test_a_bad_outlet_is_refused_naming_record_and_field(tmp_path):
 
 def test_a_bad_seed_file_loads_nothing(uow, monkeypatch, tmp_path):
     """Validation happens before any write: a bad last line leaves the database empty."""
-    import service.operations.importing as importing
+    import service.cli.data as importing
     from seeds import loader
 
     story = [json.loads(line) for line in loader.STORY_FILE.read_text().splitlines()]

@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from models import Delivery, OutboxEvent, Subscription
 from models.database import UnitOfWork
 from scoring.interchange import InterchangeRecord
+from service.cli.data import load_seed_story
 from service.delivery import outbox
 from service.delivery.worker import DeliveryWorker, WorkerSettings
 from service.newsroom.recording import ReportRecorder
-from service.operations.importing import load_seed_story
 
 SRS = str(Path(sys.executable).with_name("srs"))
 SECRET = "whsec_test-secret-for-the-receiver"

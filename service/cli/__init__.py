@@ -5,7 +5,9 @@ under ``instance/``), so the same commands drive SQLite and PostgreSQL. One modu
 :mod:`~service.cli.serve` (serve, worker), :mod:`~service.cli.db` (migrations),
 :mod:`~service.cli.data` (seed, import, export, rescore, scores, backup, restore, check),
 :mod:`~service.cli.model` (fit, synth, evaluate) and :mod:`~service.cli.keys` (API keys).
-The CLI is the outermost room: it may import every other one, and none imports it.
+The CLI is the outermost room: it may import every other one, and none imports it. The
+seed command's module (:mod:`~service.cli.data`) is the only one in the service that
+imports ``seeds``.
 """
 
 from __future__ import annotations

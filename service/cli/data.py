@@ -5,21 +5,36 @@ consistency)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
 
 from models.database import make_engine
 from scoring.interchange import RecordError
+from seeds.loader import read_seed_story
 from service.cli.common import fail, open_uow
+from service.newsroom.wording import count_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from service.newsroom.recording import RecordingSummary
+
+
+def load_seed_story(session: Session) -> RecordingSummary:
+    """The seed story, read and validated whole before anything is written; idempotent.
+    The one place the service imports ``seeds`` (an import-linter contract holds that)."""
+    from service.operations.importing import record_seed_story
+
+    story = read_seed_story()
+    return record_seed_story(session, story.outlets, story.reports)
 
 
 @click.command()
 @click.pass_obj
 def seed(obj: dict) -> None:
     """Load the seed story (outlets, claims, reports); running it twice changes nothing."""
-    from service.operations.importing import load_seed_story
-
     try:
         with open_uow(obj["url"]) as uow:
             summary = load_seed_story(uow.session)
@@ -86,11 +101,13 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
 def export(obj: dict, out_path: str) -> None:
     """Export every live report in the interchange format (JSON Lines), streaming."""
     from scoring.interchange import write_records
-    from service.operations.importing import export_records
+    from service.newsroom.stored_reports import export_records
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, open_uow(obj["url"]) as uow:
         count = write_records(export_records(uow.session), stream)
-    click.echo(f"exported {count} reports", err=True)
+    # One line on success: on stderr when the records go to stdout, else naming the file.
+    where = "" if out_path == "-" else f" to {out_path}"
+    click.echo(f"exported {count_of(count, 'report')}{where}", err=out_path == "-")
 
 
 @click.command()
@@ -126,7 +143,8 @@ def scores(obj: dict, explain: bool) -> None:
             click.echo(
                 f"{claim.key}: {claim.confidence:.2f} ({claim.confidence_lower:.2f}–"
                 f"{claim.confidence_upper:.2f}) {claim.label}, grade {claim.grade}, "
-                f"{claim.n_reports} reports in {claim.n_clusters} clusters{status}"
+                f"{count_of(claim.n_reports, 'report')} in "
+                f"{count_of(claim.n_clusters, 'cluster')}{status}"
             )
             if explain:
                 for part in claim.explanation or []:
@@ -160,8 +178,17 @@ def backup(obj: dict, path: str, without_key_hashes: bool) -> None:
             counts = backup_to(engine, stream, key_hashes=not without_key_hashes)
     finally:
         engine.dispose()
-    summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
-    click.echo(f"backed up {summary}", err=True)
+    nouns = {
+        "score_history": ("score history row", None),
+        "audit": ("audit entry", "audit entries"),
+        "delivery": ("delivery", "deliveries"),
+    }
+    summary = ", ".join(
+        count_of(count, *nouns.get(kind, (kind.replace("_", " "), None)))
+        for kind, count in counts.items()
+    )
+    where = "" if path == "-" else f" to {path}"
+    click.echo(f"backed up {summary}{where}", err=path == "-")
 
 
 @click.command()

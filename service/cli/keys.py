@@ -29,20 +29,39 @@ def keys_create(obj: dict, scope: str, name: str) -> None:
 
 
 @keys.command("bootstrap")
+@click.option(
+    "--key-file",
+    envvar="SRS_ADMIN_KEY_FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the key to this file (mode 600) instead of printing it "
+    "(default: SRS_ADMIN_KEY_FILE).",
+)
 @click.pass_obj
-def keys_bootstrap(obj: dict) -> None:
-    """Create and print an admin key if no live key exists yet (first start)."""
+def keys_bootstrap(obj: dict, key_file: str | None) -> None:
+    """Create one admin key on a database that has never had one (first start) and print
+    it once, or write it to --key-file. Once any key exists, revoked or not, it makes none:
+    an operator who revoked every key creates the next with 'srs keys create'."""
+    import os
+
     from models import ApiKey
     from service.newsroom.keys import issue_key
 
     with open_uow(obj["url"]) as uow:
-        live = uow.session.scalars(select(ApiKey.id).where(ApiKey.revoked_at.is_(None))).first()
-        if live is not None:
+        made = uow.session.scalars(select(ApiKey.id)).first()
+        if made is not None:
             click.echo("API keys exist already; create more with 'srs keys create'.")
             return
-        issued = issue_key(uow.session, "first admin (make run)", "admin")
+        issued = issue_key(uow.session, "first admin (first start)", "admin")
+        if key_file:
+            # Written before the commit: a key that is stored is never one nobody saw.
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(issued.key + "\n")
         uow.commit()
-    click.echo(f"Admin API key (shown once): {issued.key}")
+    if key_file:
+        click.echo(f"Admin API key {issued.id} written to {key_file} (shown nowhere else).")
+    else:
+        click.echo(f"Admin API key (shown once): {issued.key}")
 
 
 @keys.command("list")

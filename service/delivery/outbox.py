@@ -240,14 +240,26 @@ def _claim_outlets(session: Session, claim_ids: Iterable[int]) -> dict[int, froz
 
 
 # -- reading -----------------------------------------------------------------------------------
+def _rounded(value: Any) -> Any:
+    # Floats to 4 decimals, as the API answers them (service.web.api.schemas.RoundedFloat).
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
 def event_json(row: OutboxEvent) -> dict[str, Any]:
-    """The event as webhooks receive it and the event stream sends it."""
+    """The event as webhooks receive it and the event stream sends it (floats to 4
+    decimals, like the API's answers; the stored payload keeps them whole)."""
     return {
         "id": row.id,
         "type": row.type,
         "occurred_at": row.occurred_at.isoformat(),
         "claim_id": row.claim_id,
-        "data": row.payload,
+        "data": _rounded(row.payload),
     }
 
 

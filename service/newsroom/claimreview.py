@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Claim, Report, Verdict
 from scoring.attribution import ATTRIBUTION_PRIORS
+from service.newsroom.wording import count_of
 
 SCHEMA_ORG = "https://schema.org"
 BEST_RATING, WORST_RATING = 5, 1
@@ -84,8 +85,8 @@ def rating_explanation(claim: Claim, verdict: Verdict) -> str:
     estimate = (
         f"The reports alone make it {claim.label} "
         f"({claim.confidence:.0%}, 90% interval {claim.confidence_lower:.0%}"
-        f"–{claim.confidence_upper:.0%}, {claim.n_reports} reports in "
-        f"{claim.n_clusters} independent provenance clusters)."
+        f"–{claim.confidence_upper:.0%}, {count_of(claim.n_reports, 'report')} in "
+        f"{count_of(claim.n_clusters, 'independent provenance cluster')})."
         if claim.confidence is not None
         else "The claim had no scored reports."
     )

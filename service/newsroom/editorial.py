@@ -28,8 +28,8 @@ from models import (
 from models.base import utcnow
 from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
-from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_retracted
+from service.newsroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import (
@@ -39,10 +39,10 @@ from service.newsroom.outlet_directory import (
     load_outlet_index,
 )
 from service.newsroom.outlet_identity import domain_of, normalise_outlet_name
+from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.recording import OutletResolution, ReportRecorder, UnknownOutlet
 from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
-from service.web.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 @dataclass
@@ -330,7 +330,7 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
         if session.scalars(select(Outlet.id).where(getattr(Outlet, column) == value)).first():
             raise Conflict(f"An outlet with {column} {value!r} exists already.")
     _refuse_a_name_taken(session, fields["name"], None)
-    seed = OutletSeed(
+    seed = NewOutlet(
         name=fields["name"],
         slug=slug,
         kind=fields["kind"],
@@ -366,7 +366,7 @@ def edit_outlet(
             raise Conflict(f"An outlet named {changes['name']!r} exists already.")
         _refuse_a_name_taken(session, changes["name"], outlet.id)
     if not changes:
-        raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
+        raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
     rescore = any(
         changes.get(f, getattr(outlet, f)) != getattr(outlet, f)
         for f in ("prior_reliability", "kind", "name")
@@ -399,7 +399,7 @@ def add_outlet_name(
     except OutletNameError as error:
         if error.owner_id is not None:
             raise Conflict(str(error)) from None
-        raise Unprocessable(str(error), errors={"json": {field: [str(error)]}}) from None
+        raise InvalidInput(str(error), fields={field: [str(error)]}) from None
     session.flush()
     if field == "alias":
         row = session.scalars(
@@ -442,9 +442,9 @@ def merge_outlets(session: Session, target: Outlet, source: Outlet, caller: Call
     merged into one (each was a report when it was recorded).
     """
     if target.id == source.id:
-        raise Unprocessable(
+        raise InvalidInput(
             "An outlet cannot be merged into itself.",
-            errors={"json": {"from_outlet_id": ["names this outlet"]}},
+            fields={"from_outlet_id": ["names this outlet"]},
         )
     claim_ids = session.scalars(
         select(Report.claim_id).where(Report.outlet_id == source.id).distinct()

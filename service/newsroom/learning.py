@@ -25,7 +25,7 @@ from scoring.learning import ReliabilityEstimator, ReportTable
 from service.delivery.outbox import emit_model_activated
 from service.newsroom.model_store import active_parameters, parameters_to_json
 from service.newsroom.rescoring import claim_evidence, latest_verdict, lock_claims, rescore_claim
-from service.operations.importing import export_records
+from service.newsroom.stored_reports import export_records
 
 RESCORE_BATCH = 500
 

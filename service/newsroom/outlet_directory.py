@@ -17,8 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Outlet, OutletAlias, OutletDomain
-from seeds.loader import MAX_NAME_LENGTH, OutletSeed
-from service.newsroom.outlet_identity import OutletIndex, domain_of, normalise_outlet_name
+from service.newsroom.outlet_identity import (
+    MAX_NAME_LENGTH,
+    OutletIndex,
+    domain_of,
+    normalise_outlet_name,
+)
+from service.newsroom.outlets import NewOutlet
 
 
 class OutletNameError(ValueError):
@@ -99,7 +104,7 @@ class NamesAdded:
     domains: int = 0
 
 
-def store_seed_names(session: Session, seeds: Iterable[OutletSeed]) -> NamesAdded:
+def store_seed_names(session: Session, seeds: Iterable[NewOutlet]) -> NamesAdded:
     """The aliases and domains of seeded outlets (stored already, by name); idempotent."""
     seeds = list(seeds)
     index = load_outlet_index(session)

@@ -42,6 +42,7 @@ from rapidfuzz import fuzz, process
 
 from service.newsroom.text_folding import fold
 
+MAX_NAME_LENGTH = 200  # of a name or an alias (the columns' length)
 SUGGESTION_FLOOR = 60.0
 SUGGESTIONS = 3
 

@@ -1,8 +1,10 @@
 """Recording reports: one from the API, a thousand from a batch, millions from a file.
 
-All paths go through :class:`ReportRecorder`, so a line of an import file and a
-``POST /reports`` body are checked by the same rules and stored the same way. The recorder
-works inside the caller's unit of work: nothing is committed here.
+All paths go through :class:`ReportRecorder` or, for a file in bulk,
+:mod:`service.operations.bulk_import`, which calls the same rules (the ``check_*`` functions
+and :func:`verdict_is_new` below), so a line of an import file and a ``POST /reports`` body
+are checked by the same rules and stored the same way. The recorder works inside the
+caller's unit of work: nothing is committed here.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from models.base import utcnow
 from scoring.evidence import ClaimScore, ModelParameters
 from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
-from seeds.loader import OutletSeed, slugify
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import load_outlet_index
 from service.newsroom.outlet_identity import OutletIndex, Suggestion, resolve_outlet
+from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.report_identity import ReportFacts
 from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import lock_claims, rescore_claims
@@ -113,6 +115,46 @@ class Recorded:
     outcome: str
 
 
+# -- the rules a record keeps ----------------------------------------------------------------
+# Each is written once and called by both paths: ReportRecorder (row by row) and
+# service.operations.bulk_import (a batch at a time), which hold what they compare in
+# different shapes (ORM objects; prefetched rows). A broken rule raises RecordError naming
+# the line and the field.
+def check_claim_text(key: str, stored_text: str, text: str, line: int | None) -> None:
+    """A claim key names one text: a record may not restate it differently."""
+    if stored_text != text:
+        raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
+
+
+def verdict_is_new(claim_key: str, stored: bool | None, verdict: bool, line: int | None) -> bool:
+    """Whether a record's verdict is to be added: not if the claim has it already; one
+    contradicting the claim's verdict is refused."""
+    if stored is None:
+        return True
+    if stored != verdict:
+        raise RecordError(line, "verdict", f"contradicts the stored verdict of {claim_key!r}")
+    return False
+
+
+def check_cited(record: InterchangeRecord, found: bool, line: int | None) -> None:
+    """A record cites a report by key: it must be stored (or earlier in the batch)."""
+    if not found:
+        raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
+
+
+def check_cites_same_claim(same_claim: bool, line: int | None) -> None:
+    """A report cites only reports of its own claim."""
+    if not same_claim:
+        raise RecordError(line, "cites", "names a report of another claim")
+
+
+def check_unchanged(key: str, same_content: bool, line: int | None) -> None:
+    """A report key names one report: a record with a stored key must repeat its content
+    (then it is left as it is)."""
+    if not same_content:
+        raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+
+
 @dataclass
 class RecordingSummary:
     reports_created: int = 0
@@ -169,8 +211,9 @@ class ReportRecorder:
         self.created_claims: list[Claim] = []
 
     # -- outlets ---------------------------------------------------------------------------
-    def ensure_outlet(self, seed: OutletSeed) -> Outlet:
-        """Create a seeded outlet, or leave an existing one of that name as it is."""
+    def ensure_outlet(self, seed: NewOutlet) -> Outlet:
+        """Create an outlet (seeded, added, first seen), or leave an existing one of that
+        name as it is."""
         outlet = self._outlet_by_name(seed.name)
         if outlet is None:
             now = utcnow()
@@ -309,8 +352,7 @@ class ReportRecorder:
                     self._new_claims.append(claim)
                     self.summary.claims_created += 1
             self._claims[key] = claim
-        if claim.text != text:
-            raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
+        check_claim_text(key, claim.text, text, line)
         return claim
 
     def _apply_verdict(self, claim: Claim, verdict: bool | None, line: int | None) -> None:
@@ -319,11 +361,8 @@ class ReportRecorder:
         stored = self.session.scalars(
             select(Verdict).where(Verdict.claim_id == claim.id).order_by(Verdict.id.desc())
         ).first()
-        if stored is not None:
-            if stored.verdict != verdict:
-                raise RecordError(
-                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
-                )
+        stored_verdict = stored.verdict if stored is not None else None
+        if not verdict_is_new(claim.key, stored_verdict, verdict, line):
             return
         stored = Verdict(
             claim_id=claim.id,
@@ -370,18 +409,16 @@ class ReportRecorder:
         outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:
             cites = self._report_by_key(record.cites) or self._duplicate_keys.get(record.cites)
-            if cites is None:
-                raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
-        if cites is not None and cites.claim_id != claim.id:
-            raise RecordError(line, "cites", "names a report of another claim")
+            check_cited(record, cites is not None, line)
+        if cites is not None:
+            check_cites_same_claim(cites.claim_id == claim.id, line)
         key = record.report_key or new_report_key()
         # A generated key is new (64 random bits; the unique index stands guard anyway).
         existing = self._report_by_key(key) if record.report_key else None
         if existing is not None:
             # A report added earlier in this batch has no outlet_id/cites_id until a flush.
             self.session.flush()
-            if not _same_report(existing, record, claim, outlet, cites):
-                raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+            check_unchanged(key, _same_report(existing, record, claim, outlet, cites), line)
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return Recorded(existing, "unchanged")

@@ -10,17 +10,17 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from models import Claim, Outlet, Report, ScoreHistory, Verdict
+from models import Claim, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
 from service.delivery.outbox import emit_score_changed
+from service.newsroom.stored_reports import evidence_by_claim, latest_verdicts
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
@@ -34,69 +34,6 @@ rescoring_observers: list[Callable[[float], None]] = []
 def claim_evidence(session: Session, claim_id: int) -> list[ReportEvidence]:
     """The claim's live (not retracted) reports, with their outlets, in one query."""
     return evidence_by_claim(session, [claim_id]).get(claim_id, [])
-
-
-@cache
-def _evidence_statement() -> Select:
-    # Built once: constructing a select with an alias and joins costs more Python than
-    # running it (the compiled form is cached by SQLAlchemy, the statement object is not).
-    cited = aliased(Report)
-    return (
-        select(
-            Report.claim_id,
-            Report.key,
-            Outlet.name,
-            Report.stance,
-            Report.attribution,
-            Report.source,
-            Report.interested_party,
-            cited.key,
-            Outlet.prior_reliability,
-            Outlet.kind,
-            Report.published_at,
-        )
-        .join(Outlet, Report.outlet_id == Outlet.id)
-        .outerjoin(cited, Report.cites_id == cited.id)
-        .where(
-            Report.claim_id.in_(bindparam("claim_ids", expanding=True)),
-            Report.retracted_at.is_(None),
-        )
-        .order_by(Report.claim_id, Report.id)
-    )
-
-
-@cache
-def _verdicts_statement() -> Select:
-    return (
-        select(Verdict.claim_id, Verdict.verdict)
-        .where(Verdict.claim_id.in_(bindparam("claim_ids", expanding=True)))
-        .order_by(Verdict.id)
-    )
-
-
-def evidence_by_claim(
-    session: Session, claim_ids: Iterable[int]
-) -> dict[int, list[ReportEvidence]]:
-    """Live reports of several claims in one query, by claim id, each in report id order.
-
-    Only the columns the scorer reads, as plain rows: building ORM objects for each report,
-    its outlet and the report it cites was most of a rescore's cost."""
-    ids = sorted(set(claim_ids))
-    if not ids:
-        return {}
-    evidence: dict[int, list[ReportEvidence]] = {}
-    for claim_id, *columns in session.execute(_evidence_statement(), {"claim_ids": ids}):
-        evidence.setdefault(claim_id, []).append(ReportEvidence(*columns))
-    return evidence
-
-
-def latest_verdicts(session: Session, claim_ids: Iterable[int]) -> dict[int, bool]:
-    """Each claim's latest verdict (claims without one are left out), in one query."""
-    ids = sorted(set(claim_ids))
-    if not ids:
-        return {}
-    rows = session.execute(_verdicts_statement(), {"claim_ids": ids})
-    return {claim_id: verdict for claim_id, verdict in rows}
 
 
 def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
@@ -121,7 +58,9 @@ def explanation_json(score: ClaimScore) -> list[dict[str, Any]]:
     ]
 
 
-def _changed(claim: Claim, score: ClaimScore) -> bool:
+def score_changed(claim: Claim, score: ClaimScore) -> bool:
+    """Whether ``score`` differs from the one stored on ``claim`` (beyond rounding noise):
+    only then does the claim get a history row and a ``claim.score_changed`` event."""
     if claim.confidence is None or claim.model_version != score.model_version:
         return True
     pairs = (
@@ -132,40 +71,51 @@ def _changed(claim: Claim, score: ClaimScore) -> bool:
     return any(abs(old - new) > SCORE_TOLERANCE for old, new in pairs) or claim.label != score.label
 
 
+def score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
+    """The claim columns a score is stored in (``updated_at`` too, only if it changed)."""
+    return {
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "log_odds": score.log_odds,
+        "prior_log_odds": score.prior_log_odds,
+        "label": score.label,
+        "grade": score.grade,
+        "n_reports": score.n_reports,
+        "n_clusters": score.n_clusters,
+        "explanation": explanation_json(score),
+        "model_version": score.model_version,
+        "scored_at": now,
+    }
+
+
+def history_row(claim_id: int, score: ClaimScore, cause: str, now: datetime) -> dict[str, Any]:
+    """The score history row of a changed score."""
+    return {
+        "claim_id": claim_id,
+        "recorded_at": now,
+        "confidence": score.confidence,
+        "confidence_lower": score.lower,
+        "confidence_upper": score.upper,
+        "label": score.label,
+        "model_version": score.model_version,
+        "cause": cause,
+    }
+
+
 def store_score(
     session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
 ) -> bool:
     """Write ``score`` on ``claim``; only if the score changed, append to its history and
     emit ``claim.score_changed`` (both in the caller's transaction)."""
     now = now or utcnow()
-    changed = _changed(claim, score)
+    changed = score_changed(claim, score)
     previous_confidence, previous_label = claim.confidence, claim.label
-    claim.confidence = score.confidence
-    claim.confidence_lower = score.lower
-    claim.confidence_upper = score.upper
-    claim.log_odds = score.log_odds
-    claim.prior_log_odds = score.prior_log_odds
-    claim.label = score.label
-    claim.grade = score.grade
-    claim.n_reports = score.n_reports
-    claim.n_clusters = score.n_clusters
-    claim.explanation = explanation_json(score)
-    claim.model_version = score.model_version
-    claim.scored_at = now
+    for name, value in score_columns(score, now).items():
+        setattr(claim, name, value)
     if changed:
         claim.updated_at = now
-        session.add(
-            ScoreHistory(
-                claim_id=claim.id,
-                recorded_at=now,
-                confidence=score.confidence,
-                confidence_lower=score.lower,
-                confidence_upper=score.upper,
-                label=score.label,
-                model_version=score.model_version,
-                cause=cause,
-            )
-        )
+        session.add(ScoreHistory(**history_row(claim.id, score, cause, now)))
         emit_score_changed(session, claim, previous_confidence, previous_label, cause)
     return changed
 

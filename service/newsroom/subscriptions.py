@@ -21,8 +21,8 @@ from models.base import utcnow
 from service.delivery.events import CLAIM_RESOLVED, CLAIM_SCORE_CHANGED, EVENT_TYPES
 from service.delivery.targets import Resolver, WebhookTargetRefused, check_webhook_target
 from service.newsroom.editorial import audit
+from service.newsroom.errors import Conflict, InvalidInput
 from service.newsroom.keys import Caller
-from service.web.errors import Conflict, Unprocessable
 
 SECRET_PREFIX = "whsec_"
 
@@ -36,7 +36,7 @@ def normalize_filter(session: Session, raw: Mapping[str, Any] | None) -> dict[st
 
     Claims and outlets must exist (outlets may be named by id or slug; ids are stored).
     Without ``event_types``, a filter with ``thresholds`` or ``verdicts`` receives only the
-    events those criteria are about; otherwise every type. Raises a 422 problem naming
+    events those criteria are about; otherwise every type. Raises InvalidInput naming
     each bad field under ``filter``.
     """
     if not raw:
@@ -72,9 +72,9 @@ def normalize_filter(session: Session, raw: Mapping[str, Any] | None) -> dict[st
     if "verdicts" in raw:
         stored["verdicts"] = sorted(set(raw["verdicts"]))
     if errors:
-        raise Unprocessable(
+        raise InvalidInput(
             "The filter is invalid; see errors for each field.",
-            errors={"json": {"filter": errors}},
+            fields={"filter": errors},
         )
     return stored
 
@@ -110,7 +110,7 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = No
                 " Webhooks go to public addresses only (SRS_WEBHOOK_ALLOW_PRIVATE=true "
                 "allows private ones)."
             )
-        raise Unprocessable(message, errors={"json": {"url": [message]}}) from None
+        raise InvalidInput(message, fields={"url": [message]}) from None
 
 
 def create_subscription(
@@ -155,7 +155,7 @@ def update_subscription(
     """Change the URL, filter, description, secret or active flag. Deactivating cancels the
     deliveries still owed; reactivating receives events from then on."""
     if not changes:
-        raise Unprocessable("Nothing to change.", errors={"json": {"_schema": ["empty patch"]}})
+        raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
     if "url" in changes:
         check_target(changes["url"], allow_private=allow_private, resolve=resolve)
     if "filter" in changes:

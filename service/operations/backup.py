@@ -44,7 +44,6 @@ from typing import IO, Any
 from sqlalchemy import JSON as JSONType
 from sqlalchemy import Boolean, Enum, Float, Integer, String, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
 from models import (
     ApiKey,
@@ -64,7 +63,8 @@ from models import (
     Verdict,
 )
 from models.base import UTCDateTime, utcnow
-from scoring.interchange import InterchangeRecord, RecordError, parse_timestamp, record_from_json
+from scoring.interchange import RecordError, parse_timestamp, record_from_json
+from service.newsroom.stored_reports import record_from_row, stored_reports
 
 FORMAT = "srs-backup"
 VERSION = 1
@@ -166,38 +166,11 @@ def write_backup(connection: Connection, stream: IO[str], *, key_hashes: bool = 
 
 
 def _write_reports(connection: Connection, emit, latest_verdict: dict[int, bool]) -> int:
-    cited = aliased(Report.__table__)
     reports = Report.__table__
-    statement = (
-        select(
-            reports,
-            Claim.__table__.c.key.label("claim_key"),
-            Claim.__table__.c.text.label("claim_text"),
-            Outlet.__table__.c.name.label("outlet_name"),
-            cited.c.key.label("cites_key"),
-        )
-        .join(Claim.__table__, Claim.__table__.c.id == reports.c.claim_id)
-        .join(Outlet.__table__, Outlet.__table__.c.id == reports.c.outlet_id)
-        .outerjoin(cited, cited.c.id == reports.c.cites_id)
-        .order_by(reports.c.id)
-    )
+    statement = stored_reports().order_by(reports.c.id)
     count = 0
     for row in connection.execute(statement).yield_per(BATCH):
-        record = InterchangeRecord(
-            claim_key=row.claim_key,
-            claim=row.claim_text,
-            outlet=row.outlet_name,
-            stance=row.stance,
-            verdict=latest_verdict.get(row.claim_id),
-            report_key=row.key,
-            attribution=row.attribution,
-            source=row.source,
-            interested_party=row.interested_party,
-            cites=row.cites_key,
-            published_at=row.published_at,
-            url=row.url,
-            quote=row.quote,
-        )
+        record = record_from_row(row, latest_verdict.get(row.claim_id))
         # published_at stays beside the record too: the interchange format writes times to
         # the second, the database holds microseconds.
         line = _row_json("report", reports, row, skip=REPORT_RECORD_COLUMNS)

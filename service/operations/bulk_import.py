@@ -3,11 +3,14 @@
 The recorder asks the database about every line (its claim, outlet, report key, verdict)
 and flushes ORM objects one by one, which is right for an API request and a few hundred
 lines a second for a file. Here a batch's claims, outlets, reports and verdicts are read in
-one query each, the lines are checked in order against them (so the first bad line is
-refused with the same line, field and message as the recorder's), each touched claim is
-scored once from its stored reports plus the batch's, and the rows are written in bulk:
-COPY on PostgreSQL, executemany elsewhere. The rows are those the recorder writes for the
-same batches; ``tests/test_bulk_import.py`` holds the two paths to that.
+one query each, the lines are checked in order against them by the recorder's own rules
+(``check_*`` and ``verdict_is_new`` in :mod:`service.newsroom.recording`, so the first bad
+line is refused with the same line, field and message), each touched claim is scored once
+from its stored reports plus the batch's, and the rows are written in bulk (the columns of
+:func:`~service.newsroom.rescoring.score_columns` and
+:func:`~service.newsroom.rescoring.history_row`, as ``store_score`` writes them): COPY on
+PostgreSQL, executemany elsewhere. The rows are those the recorder writes for the same
+batches; ``tests/test_bulk_import.py`` holds the two paths to that.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, any_, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
 from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
-from scoring.interchange import InterchangeRecord, RecordError
+from scoring.interchange import InterchangeRecord
 from service.delivery.outbox import (
     emit_claim_created,
     emit_claim_resolved,
@@ -37,12 +40,18 @@ from service.delivery.outbox import (
 from service.newsroom.recording import (
     RecordingSummary,
     ReportRecorder,
+    check_cited,
+    check_cites_same_claim,
+    check_claim_text,
     check_published_at,
+    check_unchanged,
     new_report_key,
+    verdict_is_new,
 )
 from service.newsroom.report_identity import ReportFacts
 from service.newsroom.report_matching import ReportMatcher
-from service.newsroom.rescoring import _changed, evidence_by_claim, explanation_json
+from service.newsroom.rescoring import history_row, score_changed, score_columns
+from service.newsroom.stored_reports import evidence_by_claim, stored_reports
 
 IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
 
@@ -255,31 +264,23 @@ class BulkBatch:
                 self.reports[stored.key] = stored
 
     def _stored_reports(self, condition) -> Iterator[_StoredReport]:
-        cited = aliased(Report)
-        statement = (
-            select(
-                Report.id,
-                Report.key,
-                Claim.key.label("claim_key"),
-                Outlet.name.label("outlet_name"),
-                cited.key.label("cites_key"),
-                Report.stance,
-                Report.attribution,
-                Report.source,
-                Report.interested_party,
-                Report.published_at,
-                Report.url,
-                Report.quote,
-                Report.cites_inferred,
-                Report.independent,
+        for row in self.session.execute(stored_reports().where(condition)):
+            yield _StoredReport(
+                id=row.id,
+                key=row.key,
+                claim_key=row.claim_key,
+                outlet_name=row.outlet_name,
+                cites_key=row.cites_key,
+                stance=row.stance,
+                attribution=row.attribution,
+                source=row.source,
+                interested_party=row.interested_party,
+                published_at=row.published_at,
+                url=row.url,
+                quote=row.quote,
+                cites_inferred=row.cites_inferred,
+                independent=row.independent,
             )
-            .join(Claim, Report.claim_id == Claim.id)
-            .join(Outlet, Report.outlet_id == Outlet.id)
-            .outerjoin(cited, Report.cites_id == cited.id)
-            .where(condition)
-        )
-        for row in self.session.execute(statement):
-            yield _StoredReport(**row._asdict())
 
     # -- the recorder's rules, line by line ----------------------------------------------------
     def _claim_for(self, record: InterchangeRecord, line: int) -> _ClaimRow:
@@ -289,20 +290,13 @@ class BulkBatch:
             self.claims[claim.key] = claim
             self.matcher.start_claim(claim.key)
             self.summary.claims_created += 1
-        if claim.text != record.claim:
-            raise RecordError(
-                line, "claim", f"differs from the stored text of claim {record.claim_key!r}"
-            )
+        check_claim_text(record.claim_key, claim.text, record.claim, line)
         return claim
 
     def _apply_verdict(self, claim: _ClaimRow, verdict: bool | None, line: int) -> None:
         if verdict is None:
             return
-        if claim.verdict is not None:
-            if claim.verdict != verdict:
-                raise RecordError(
-                    line, "verdict", f"contradicts the stored verdict of {claim.key!r}"
-                )
+        if not verdict_is_new(claim.key, claim.verdict, verdict, line):
             return
         self.verdicts.append((claim, verdict))
         claim.verdict = verdict
@@ -319,16 +313,14 @@ class BulkBatch:
         cites = None
         if record.cites is not None:
             cites = self.reports.get(record.cites) or self.duplicate_keys.get(record.cites)
-            if cites is None:
-                raise RecordError(line, "cites", f"names no stored report: {record.cites!r}")
-        if cites is not None and cites.claim_key != claim.key:
-            raise RecordError(line, "cites", "names a report of another claim")
+            check_cited(record, cites is not None, line)
+        if cites is not None:
+            check_cites_same_claim(cites.claim_key == claim.key, line)
         key = record.report_key or new_report_key()
         report = _NewReport(key=key, claim=claim, outlet=outlet, cites=cites, record=record)
         existing = self.reports.get(key) if record.report_key else None
         if existing is not None:
-            if not _same_content(existing, report):
-                raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+            check_unchanged(key, _same_content(existing, report), line)
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return
@@ -383,7 +375,8 @@ class BulkBatch:
         claim_rows = []
         for claim in new_claims:
             row = {"key": claim.key, "text": claim.text, "status": claim.status}
-            claim_rows.append({**row, "created_at": now, **_score_columns(scores[claim.key], now)})
+            columns = score_columns(scores[claim.key], now)
+            claim_rows.append({**row, "created_at": now, **columns, "updated_at": now})
         for claim, claim_id in zip(new_claims, writer.insert_claims(claim_rows), strict=True):
             claim.id = claim_id
         writer.insert_reports(self.new_reports, now)
@@ -413,15 +406,14 @@ class BulkBatch:
         # History in claim id order, as the recorder's lock_claims order writes it.
         for claim in sorted(self.touched.values(), key=lambda c: c.id):
             score = scores[claim.key]
-            changed = claim.new or _changed(claim, score)
-            columns = _score_columns(score, now)
-            if not claim.new:
-                values = {**columns, "status": claim.status}
-                if not changed:
-                    del values["updated_at"]
-                updates.append({"b_id": claim.id, **values})
+            changed = claim.new or score_changed(claim, score)
+            columns = score_columns(score, now)
             if changed:
-                history.append(_history_row(claim.id, score, cause, now))
+                columns["updated_at"] = now
+            if not claim.new:
+                updates.append({"b_id": claim.id, **columns, "status": claim.status})
+            if changed:
+                history.append(history_row(claim.id, score, cause, now))
                 stored = SimpleNamespace(id=claim.id, status=claim.status, **columns)
                 emit_score_changed(self.session, stored, claim.confidence, claim.label, cause)
         _update_claims(self.session, updates)
@@ -441,39 +433,6 @@ def import_batch(
     for line, record in batch:
         bulk.add(record, line)
     return bulk.finish(cause)
-
-
-def _score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
-    """The claim columns :func:`service.newsroom.rescoring.store_score` writes for a changed
-    score."""
-    return {
-        "confidence": score.confidence,
-        "confidence_lower": score.lower,
-        "confidence_upper": score.upper,
-        "log_odds": score.log_odds,
-        "prior_log_odds": score.prior_log_odds,
-        "label": score.label,
-        "grade": score.grade,
-        "n_reports": score.n_reports,
-        "n_clusters": score.n_clusters,
-        "explanation": explanation_json(score),
-        "model_version": score.model_version,
-        "scored_at": now,
-        "updated_at": now,
-    }
-
-
-def _history_row(claim_id: int, score: ClaimScore, cause: str, now: datetime) -> dict[str, Any]:
-    return {
-        "claim_id": claim_id,
-        "recorded_at": now,
-        "confidence": score.confidence,
-        "confidence_lower": score.lower,
-        "confidence_upper": score.upper,
-        "label": score.label,
-        "model_version": score.model_version,
-        "cause": cause,
-    }
 
 
 def _update_claims(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,5 @@
-"""Bulk paths: the seed story, ``srs import``, ``srs export`` and ``srs rescore``."""
+"""Bulk paths: the seed story (as the seed command reads it), ``srs import`` and
+``srs rescore`` (``srs export`` reads :func:`service.newsroom.stored_reports.export_records`)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,18 @@ import itertools
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from models import Claim, Report, Verdict
+from models import Claim
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
-from seeds.loader import read_seed_story
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import store_seed_names
+from service.newsroom.outlets import NewOutlet
 from service.newsroom.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
 from service.newsroom.rescoring import rescore_claims
 from service.operations.bulk_import import import_batch
@@ -25,15 +26,18 @@ from service.operations.bulk_import import import_batch
 SEED_ACTOR = "seed"
 
 
-def load_seed_story(session: Session) -> RecordingSummary:
-    """The seed story, validated whole before anything is written; idempotent."""
-    story = read_seed_story()
+def record_seed_story(
+    session: Session, outlets: Iterable[NewOutlet], reports: Iterable[InterchangeRecord]
+) -> RecordingSummary:
+    """The seed story (read and validated whole by the seed command before anything is
+    written: :func:`service.cli.data.load_seed_story`); idempotent."""
+    outlets = list(outlets)
     recorder = ReportRecorder(session, actor=SEED_ACTOR)
-    for outlet in story.outlets:
+    for outlet in outlets:
         recorder.ensure_outlet(outlet)
     session.flush()
-    store_seed_names(session, story.outlets)
-    for line, record in enumerate(story.reports, start=1):
+    store_seed_names(session, outlets)
+    for line, record in enumerate(reports, start=1):
         recorder.add(record, line)
     return recorder.finish(cause="seed story loaded")
 
@@ -140,54 +144,6 @@ def import_file(url: str, path: str, **kwargs) -> RecordingSummary:
         return import_stream(url, sys.stdin, **kwargs)
     with open(path, encoding="utf-8") as lines:
         return import_stream(url, lines, **kwargs)
-
-
-def export_records(session: Session, chunk: int = 1000) -> Iterator[InterchangeRecord]:
-    """Every live report as an interchange record, read in chunks by id (keyset paging)."""
-    last_id = 0
-    while True:
-        reports = session.scalars(
-            select(Report)
-            .where(Report.id > last_id, Report.retracted_at.is_(None))
-            .options(joinedload(Report.claim), joinedload(Report.outlet), joinedload(Report.cites))
-            .order_by(Report.id)
-            .limit(chunk)
-        ).all()
-        if not reports:
-            return
-        verdicts = _latest_verdicts(session, {r.claim_id for r in reports})
-        for report in reports:
-            yield InterchangeRecord(
-                claim_key=report.claim.key,
-                claim=report.claim.text,
-                outlet=report.outlet.name,
-                stance=report.stance,
-                verdict=verdicts.get(report.claim_id),
-                report_key=report.key,
-                attribution=report.attribution,
-                source=report.source,
-                interested_party=report.interested_party,
-                cites=report.cites.key if report.cites is not None else None,
-                cites_inferred=report.cites_inferred,
-                independent=report.independent,
-                published_at=report.published_at,
-                url=report.url,
-                quote=report.quote,
-            )
-        last_id = reports[-1].id
-        session.expunge_all()
-
-
-def _latest_verdicts(session: Session, claim_ids: set[int]) -> dict[int, bool]:
-    latest: dict[int, bool] = {}
-    rows = session.execute(
-        select(Verdict.claim_id, Verdict.verdict)
-        .where(Verdict.claim_id.in_(claim_ids))
-        .order_by(Verdict.id)
-    )
-    for claim_id, verdict in rows:
-        latest[claim_id] = verdict
-    return latest
 
 
 def rescore_all(session: Session, cause: str, batch: int = 500) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from service.web.errors import (
     register_error_handlers,
     render_http_exception,
 )
-from service.web.rate_limits import limiter
+from service.web.rate_limits import init_rate_limits
 
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -99,5 +99,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_dashboard(app)
     app.before_request(require_json_body)
-    limiter.init_app(app)
+    init_rate_limits(app)
     return app

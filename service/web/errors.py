@@ -1,4 +1,8 @@
-"""Every error is ``application/problem+json`` (RFC 9457), rendered here and only here."""
+"""Every error is ``application/problem+json`` (RFC 9457), rendered here and only here.
+
+The use cases' own errors (:mod:`service.newsroom.errors`) become problem types in one
+place, :func:`problem_for`; the API renders them as problem+json, the dashboard as pages.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, json
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from service.newsroom import errors as newsroom
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # RFC 9110's names where werkzeug still uses the older ones, so one status has one title.
@@ -91,6 +97,25 @@ class ServiceUnavailable(Problem):
     status, title = 503, "Service Unavailable"
 
 
+# The use cases' errors and the problem type each becomes (InvalidInput: see problem_for).
+NEWSROOM_PROBLEMS: dict[type[newsroom.NewsroomError], type[Problem]] = {
+    newsroom.NotFound: NotFound,
+    newsroom.Conflict: Conflict,
+    newsroom.Forbidden: Forbidden,
+}
+
+
+def problem_for(error: newsroom.NewsroomError) -> Problem:
+    """The problem a use case's error is, for the API and the dashboard alike."""
+    if isinstance(error, newsroom.InvalidInput):
+        # The use cases name fields of the request body, which webargs calls "json".
+        return Unprocessable(error.detail, errors={"json": error.fields})
+    for kind, problem in NEWSROOM_PROBLEMS.items():
+        if isinstance(error, kind):
+            return problem(error.detail)
+    return Problem(error.detail)
+
+
 def problem_response(
     status: int,
     title: str,
@@ -117,7 +142,7 @@ def render_http_exception(error: HTTPException) -> Response:
     errors = data.get("errors") or data.get("messages")
     detail = data.get("message") or error.description
     headers = dict(data.get("headers") or {})
-    if error.code == 422 and errors:
+    if error.code in (400, 422) and errors:
         detail = "The request is invalid; see errors for each field."
     if error.code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="srs"')
@@ -136,6 +161,10 @@ def render_problem(error: Problem) -> Response:
     return problem_response(
         error.status, error.title, error.detail, error.errors, headers, error.extensions
     )
+
+
+def render_newsroom_error(error: newsroom.NewsroomError) -> Response:
+    return render_problem(problem_for(error))
 
 
 def render_integrity_error(error: IntegrityError) -> Response:
@@ -178,6 +207,7 @@ def render_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(Problem, render_problem)
+    app.register_error_handler(newsroom.NewsroomError, render_newsroom_error)
     app.register_error_handler(IntegrityError, render_integrity_error)
     app.register_error_handler(DBAPIError, render_database_error)
     app.register_error_handler(Exception, render_unexpected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage
@@ -76,3 +76,19 @@ limiter = Limiter(
     ],
     headers_enabled=True,
 )
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    # flask-limiter adds Retry-After (the window's reset) to every answer it counts; on a
+    # success it reads as "come back in 60 s" to clients and caches. It stays on 429 and
+    # 503 (and any error that set one); the X-RateLimit-* headers stay on every answer.
+    if response.status_code < 400:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def init_rate_limits(app: Flask) -> None:
+    # Registered before the limiter's own hook, so it runs after it (Flask runs
+    # after_request functions in reverse order).
+    app.after_request(_retry_after_only_when_refused)
+    limiter.init_app(app)

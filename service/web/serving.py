@@ -8,18 +8,25 @@ PostgreSQL several times, so a few threads per worker keep the core busy meanwhi
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import os
 import secrets
+import signal
 import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from service.web.observability import enable_multiprocess, logging_config, worker_exited
 
 log = logging.getLogger(__name__)
+
+# gunicorn's largest request line (bytes): its default is 4,094.
+MAX_REQUEST_LINE = 8190
 
 
 def shared_secret_key() -> str:
@@ -38,8 +45,46 @@ def _on_starting(server) -> None:
         log.warning("SECRET_KEY is not set: dashboard sessions end when the server stops")
 
 
+def _when_ready(server) -> None:
+    # The app is loaded (preload_app): move what it allocated out of the collector's reach.
+    # Workers fork from here and share those pages instead of copying them as the
+    # collector touches them, and no process walks that heap again when it exits, which
+    # on a busy host took seconds per process after a stop (Python's final collection).
+    gc.freeze()
+
+
 def _child_exit(server, worker) -> None:
     worker_exited(worker.pid)
+
+
+def _end_streams_on_stop(worker) -> None:
+    """After gunicorn installed the worker's signal handlers: a stop (SIGTERM from a deploy,
+    SIGINT from Ctrl-C, SIGQUIT from the master's quick shutdown) first ends the open event
+    streams, which would otherwise never finish and get the worker SIGKILLed after
+    ``graceful_timeout`` ("Worker was sent SIGKILL! Perhaps out of memory?").
+
+    Ctrl-C also reaches a worker twice: SIGINT from the terminal (the whole process group),
+    then SIGQUIT from the master. gunicorn's gthread handler is not reentrant (the second
+    call deadlocks on the thread pool's lock until the master kills the worker), so only
+    the first of those two is passed on.
+    """
+    from service.web.api.events import STOPPING
+
+    quitting: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        gunicorns = signal.getsignal(signum)
+
+        def stop(sig, frame, gunicorns=gunicorns):
+            STOPPING.set()
+            if sig != signal.SIGTERM:
+                if quitting:
+                    return
+                quitting.append(sig)
+            if callable(gunicorns):
+                gunicorns(sig, frame)
+
+        signal.signal(signum, stop)
+    signal.siginterrupt(signal.SIGTERM, False)
 
 
 def _int_from_env(name: str, default: int) -> int:
@@ -74,11 +119,16 @@ def production_options(
         # Behind a reverse proxy that reuses connections: keep them a little longer than
         # it does not (5 s), so a request never races a closing connection.
         "keepalive": _int_from_env("SRS_KEEPALIVE", 5),
+        # The longest request line gunicorn can take (its default is 4,094): above any
+        # valid URL of the API (query-string text is at most 500 characters, 6,000 bytes
+        # percent-encoded), so a too-long text is the schema's 422; beyond it, 414.
+        "limit_request_line": MAX_REQUEST_LINE,
         # Import the app once in the master and fork: workers start in milliseconds and
         # share the code pages. Nothing connects at import time (post_fork drops any
         # pooled connection anyway, since a socket must not be shared across processes).
         "preload_app": True,
         "post_fork": _drop_inherited_connections,
+        "post_worker_init": _end_streams_on_stop,
         # Recycle a worker after about 10,000 requests (jittered so they do not all
         # restart together): bounds the growth of per-process caches.
         "max_requests": _int_from_env("SRS_MAX_REQUESTS", 10_000),
@@ -90,7 +140,25 @@ def production_options(
         "logconfig_dict": logging_config(log_level, log_format),
         "child_exit": _child_exit,
         "on_starting": _on_starting,
+        "when_ready": _when_ready,
+        # No gunicornc control socket: nothing uses it, every server on a host would share
+        # its one default path, and stopping its thread adds up to 2 s to every stop.
+        "control_socket_disable": True,
     }
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own error answers (a request it cannot parse: 400, a request line over
+    the limit: 414, too many or too large headers: 431) as problem+json, like every other
+    error of the API, instead of its HTML page."""
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status_int, "detail": mesg or reason}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def _drop_inherited_connections(server, _worker) -> None:
@@ -142,4 +210,7 @@ def run_gunicorn(
         return create_app({"DATABASE_URL": database_url, "SECRET_KEY": secret_key})
 
     options = production_options(host, port, workers, threads, log_level, log_format)
+    # gunicorn writes its errors with util.write_error, looked up when it answers: this
+    # process and the workers it forks answer them as problem+json.
+    gunicorn_util.write_error = write_problem
     GunicornServer(load_app, options).run()

@@ -6,18 +6,18 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
-from models import Claim, Outlet, Report, ScoreHistory
+from models import Claim, Report, ScoreHistory
+from service.newsroom.claims import change_24h_column, filtered_claims
 from service.newsroom.editorial import create_claim, edit_claim, get_or_404, resolve_claim
 from service.newsroom.similarity import similar_claims
 from service.web.api.common import (
     Blueprint,
     PagedSelect,
-    escape_like,
     paginate,
     read_operation,
     write_operation,
 )
-from service.web.api.presenters import change_24h_column, claim_view, report_view, score_view
+from service.web.api.presenters import claim_view, report_view, score_view
 from service.web.api.schemas import (
     ClaimCreatedSchema,
     ClaimListArgs,
@@ -34,40 +34,6 @@ from service.web.auth import current_caller
 from service.web.database import request_uow
 
 blp = Blueprint("claims", __name__, description="Claims, their scores and verdicts")
-
-
-def filtered_claims(args):
-    """(claim, change over 24 h) rows for ClaimListArgs; the dashboard's board uses it too."""
-    change = change_24h_column()
-    statement = select(Claim, change)
-    if "status" in args:
-        statement = statement.where(Claim.status == args["status"])
-    if "min_confidence" in args:
-        statement = statement.where(Claim.confidence >= args["min_confidence"])
-    if "max_confidence" in args:
-        statement = statement.where(Claim.confidence <= args["max_confidence"])
-    if "updated_since" in args:
-        statement = statement.where(Claim.updated_at >= args["updated_since"])
-    if "outlet" in args:
-        outlet = args["outlet"]
-        if isinstance(outlet, str):  # a slug
-            outlet = select(Outlet.id).where(Outlet.slug == outlet).scalar_subquery()
-        reported = select(Report.claim_id).where(
-            Report.outlet_id == outlet, Report.retracted_at.is_(None)
-        )
-        statement = statement.where(Claim.id.in_(reported))
-    if "q" in args:
-        for word in args["q"].split()[:10]:
-            statement = statement.where(Claim.text.ilike(f"%{escape_like(word)}%", escape="\\"))
-    sort = args.get("sort", "-updated")
-    column = {
-        "confidence": Claim.confidence,
-        "change": change,
-        "updated": Claim.updated_at,
-        "id": Claim.id,
-    }[sort.lstrip("-")]
-    ordering = column.desc() if sort.startswith("-") else column.asc()
-    return statement.order_by(ordering.nulls_last(), Claim.id)
 
 
 @blp.route("/claims")

@@ -155,11 +155,6 @@ class SelectPage(Page):
         return self.query.session.scalar(select(func.count()).select_from(counted))
 
 
-def escape_like(text: str) -> str:
-    """``text`` matched literally inside a LIKE pattern (used with ``escape="\\"``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def paginate(blp: Blueprint):
     return blp.paginate(SelectPage, max_page_size=MAX_PAGE_SIZE)
 

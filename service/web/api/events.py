@@ -11,6 +11,7 @@ good and the client resumes exactly where it was.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,17 +28,29 @@ from models.database import UnitOfWork
 from service.delivery.events import EVENT_TYPES
 from service.delivery.outbox import event_json, latest_event_id
 from service.web.api.common import Blueprint, StrictSchema, read_operation
+from service.web.api.contract import MAX_ROW_ID
 from service.web.database import database
 
 blp = Blueprint("events", __name__, description="Live events (Server-Sent Events)")
 
 LAST_EVENT_ID = "Last-Event-ID"
 POLL_LIMIT = 500
+# Set when this process is told to stop (service.web.serving sets it from the gunicorn
+# worker's SIGTERM, SIGINT and SIGQUIT): open streams end at once with their retry hint
+# instead of holding the worker until gunicorn's graceful timeout runs out and it is killed.
+STOPPING = threading.Event()
+
+
+# Event ids are INTEGER columns, like every id: a cursor past the largest is refused (400)
+# before the stream starts, instead of answering 200 and dying mid-stream when the driver
+# cannot convert it (SQLite: OverflowError past 2**63 - 1; PostgreSQL: past 2**31 - 1).
+MAX_EVENT_ID = MAX_ROW_ID
+EVENT_ID = validate.Range(min=0, max=MAX_EVENT_ID)
 
 
 class EventStreamArgs(StrictSchema):
     since = ma.fields.Integer(
-        validate=validate.Range(min=0),
+        validate=EVENT_ID,
         metadata={"description": "Send events after this id (0: every stored event)"},
     )
     claim_id = ma.fields.Integer(
@@ -65,7 +78,7 @@ class ResumeHeaders(ma.Schema):
 
     last_event_id = ma.fields.Integer(
         data_key=LAST_EVENT_ID,
-        validate=validate.Range(min=0),
+        validate=EVENT_ID,
         metadata={"description": "Resume after this event id (EventSource sends it itself)"},
     )
 
@@ -98,7 +111,7 @@ def event_stream(
     # client that reconnects before any event arrived still resumes from here.
     yield f"retry: {settings.retry_ms}\nid: {after}\n\n"
     started = last_sent = time.monotonic()
-    while True:
+    while not STOPPING.is_set():
         events = _poll(factory, after, claim_id, types)
         for event in events:
             yield _frame(event)
@@ -113,15 +126,17 @@ def event_stream(
         if now - last_sent >= settings.heartbeat:
             yield ": heartbeat\n\n"
             last_sent = now
-        time.sleep(max(0.0, min(settings.poll, settings.duration - (now - started))))
+        STOPPING.wait(max(0.0, min(settings.poll, settings.duration - (now - started))))
     yield f"retry: {settings.retry_ms}\n: stream ends; reconnect with Last-Event-ID\n\n"
 
 
 @blp.route("/events")
 class Events(MethodView):
+    # A bad cursor or filter is a 400 (the stream's parameters, header included, are
+    # checked before its first byte), documented as such.
     @read_operation
-    @blp.arguments(EventStreamArgs, location="query")
-    @blp.arguments(ResumeHeaders, location="headers")
+    @blp.arguments(EventStreamArgs, location="query", error_status_code=400)
+    @blp.arguments(ResumeHeaders, location="headers", error_status_code=400)
     @blp.doc(
         responses={
             "200": {

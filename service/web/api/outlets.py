@@ -6,6 +6,7 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 
 from models import Outlet, OutletAlias, OutletDomain, Report
+from service.newsroom.claims import escape_like
 from service.newsroom.editorial import (
     add_outlet_name,
     create_outlet,
@@ -18,7 +19,6 @@ from service.newsroom.model_store import active_parameters
 from service.web.api.common import (
     Blueprint,
     PagedSelect,
-    escape_like,
     paginate,
     read_operation,
     write_operation,

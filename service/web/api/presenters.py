@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
-from models import Claim, Outlet, Report, ScoreHistory
-from models.base import utcnow
+from models import Claim, Outlet, Report
 from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
-
-
-def change_24h_column():
-    """Confidence now minus confidence 24 h ago (or at the claim's first score)."""
-    day_ago = utcnow() - timedelta(hours=24)
-    before = (
-        select(ScoreHistory.confidence)
-        .where(ScoreHistory.claim_id == Claim.id, ScoreHistory.recorded_at <= day_ago)
-        .order_by(ScoreHistory.recorded_at.desc(), ScoreHistory.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    first = (
-        select(ScoreHistory.confidence)
-        .where(ScoreHistory.claim_id == Claim.id)
-        .order_by(ScoreHistory.recorded_at, ScoreHistory.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (Claim.confidence - func.coalesce(before, first)).label("change_24h")
 
 
 def claim_view(claim: Claim, change_24h: float | None = None) -> dict[str, Any]:

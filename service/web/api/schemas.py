@@ -16,10 +16,39 @@ from service.web.api.common import (
     StrictSchema,
 )
 
+
+class RoundedFloat(ma.fields.Float):
+    """A float answered to 4 decimals (0.56, not 0.5599999999999999): finer than any score
+    or weight means, and one rule for every answer. Input is read as sent. A value that
+    would round onto a bound its field excludes (a prior of 1e-9 in 0 < p < 1) is
+    answered as it is, so answers stay within their documented range."""
+
+    PLACES = 4
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        value = super()._serialize(value, attr, obj, **kwargs)
+        if value is None:
+            return None
+        rounded = round(value, self.PLACES)
+        for bound in self.validators:
+            if isinstance(bound, validate.Range) and rounded in (
+                None if bound.min_inclusive else bound.min,
+                None if bound.max_inclusive else bound.max,
+            ):
+                return value
+        return rounded
+
+
 Str = ma.fields.String
+
+
+class StrictRoundedFloat(StrictFloat, RoundedFloat):
+    """A JSON number in (never "0.8"), answered to 4 decimals."""
+
+
 # JSON bodies: values as JSON types them, never coerced (see service.web.api.common).
 Int = StrictInteger
-Float = StrictFloat
+Float = StrictRoundedFloat
 Bool = StrictBoolean
 DateTime = StrictDateTime
 # Query strings are text: their numbers and times are parsed from it.
@@ -49,6 +78,11 @@ NOT_BLANK = validate.Regexp(
 )
 NAME = [validate.Length(min=1, max=200), NOT_BLANK]
 SHORT_TEXT = [validate.Length(min=1, max=500), NOT_BLANK]
+# Text in a query string: at most 500 characters, which percent-encoded take at most
+# 6,000 bytes (12 per character), so any valid URL fits gunicorn's request line (8,190
+# bytes, service/web/serving.py) and a longer text is this schema's 422, not a 414.
+QUERY_TEXT_MAX = 500
+QUERY_TEXT = [validate.Length(min=1, max=QUERY_TEXT_MAX), NOT_BLANK]
 LONG_TEXT = [validate.Length(min=1, max=10_000), NOT_BLANK]
 PROBABILITY = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
 MAX_ID = 2**31 - 1
@@ -154,7 +188,7 @@ class OutletMergedSchema(ma.Schema):
 
 class OutletListArgs(StrictSchema):
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
-    q = Str(validate=SHORT_TEXT, metadata={"description": "Part of the outlet's name"})
+    q = Str(validate=QUERY_TEXT, metadata={"description": "Part of the outlet's name"})
 
 
 # -- scores ----------------------------------------------------------------------------------
@@ -267,12 +301,16 @@ class ClaimListArgs(StrictSchema):
         }
     )
     updated_since = QueryDateTime()
-    q = Str(validate=SHORT_TEXT, metadata={"description": "Words the claim's text contains"})
+    q = Str(validate=QUERY_TEXT, metadata={"description": "Words the claim's text contains"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
 
 
 class SimilarArgs(StrictSchema):
-    text = Str(required=True, validate=LONG_TEXT)
+    text = Str(
+        required=True,
+        validate=QUERY_TEXT,
+        metadata={"description": f"The text to match, at most {QUERY_TEXT_MAX} characters"},
+    )
     k = QueryInt(load_default=5, validate=validate.Range(min=1, max=50))
 
 
@@ -473,7 +511,7 @@ class BatchOutSchema(ma.Schema):
 
 
 class RetractionArgs(StrictSchema):
-    reason = Str(load_default="retracted", validate=[validate.Length(min=1, max=1000), NOT_BLANK])
+    reason = Str(load_default="retracted", validate=QUERY_TEXT)
 
 
 # -- keys and audit --------------------------------------------------------------------------

@@ -120,20 +120,40 @@ class BarChart:
     ticks: tuple[tuple[float, str], ...]
 
 
-def _short(text: str, limit: int = 38) -> str:
+# Text is laid out without a browser, so its width is estimated, generously: 12 px
+# characters (the stylesheet's size for these labels) at most 0.66 em wide on average
+# (DejaVu Sans, the widest of the fonts it names, draws digits at 0.64 em and "+" at 0.84).
+CHARACTER_WIDTH = 12 * 0.66
+GAP = 6
+
+
+def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _value_text(log_odds: float, points: float) -> str:
+    return f"{log_odds:+.2f} ({points:+.1f} pts)"
 
 
 def contribution_chart(
     contributions: Sequence[Mapping[str, Any]], width: int = 720, row: int = 30
 ) -> BarChart | None:
-    """``contributions``: the claim's stored explanation. None when it is empty."""
+    """``contributions``: the claim's stored explanation. None when it is empty.
+
+    Every label fits inside the chart and none overlaps another: outlet names are cut to
+    the label column, and each side of the zero line keeps room for the longest value
+    text beyond the longest bar (tests/test_dashboard_browser.py measures them)."""
     if not contributions:
         return None
-    label_width = 250.0
-    left, right = label_width + 8, width - 8.0
+    label_width = 220.0
+    left, right = label_width + 2 * GAP, width - 4.0
     zero_x = (left + right) / 2
-    half = (right - left) / 2 - 90  # room for the value text beside the longest bar
+    values = [
+        _value_text(float(c["log_odds"]), float(c.get("probability_points") or 0.0))
+        for c in contributions
+    ]
+    value_room = max(len(text) for text in values) * CHARACTER_WIDTH + GAP
+    half = (right - left) / 2 - value_room  # the longest bar, either side
     extent = max(0.5, max(abs(float(c["log_odds"])) for c in contributions))
     bars = []
     for index, contribution in enumerate(contributions):
@@ -143,17 +163,16 @@ def contribution_chart(
         label = ", ".join(outlets) if outlets else "calibration"
         sign = 1 if log_odds > 0 else (-1 if log_odds < 0 else 0)
         x = zero_x if sign >= 0 else zero_x - length
-        points = float(contribution.get("probability_points") or 0.0)
         bars.append(
             Bar(
-                label=_short(label),
+                label=_short(label, int(label_width // CHARACTER_WIDTH)),
                 reason=contribution.get("reason") or label,
                 y=8 + index * row,
                 x=round(x, 2),
                 width=round(max(length, 1.0), 2),
                 sign=sign,
-                value_text=f"{log_odds:+.2f} ({points:+.1f} pts)",
-                text_x=round(zero_x + length + 6 if sign >= 0 else zero_x - length - 6, 2),
+                value_text=values[index],
+                text_x=round(zero_x + length + GAP if sign >= 0 else zero_x - length - GAP, 2),
                 text_anchor="start" if sign >= 0 else "end",
             )
         )

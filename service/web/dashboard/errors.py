@@ -8,9 +8,10 @@ from flask import Response, current_app, g, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from service.newsroom.errors import NewsroomError
 from service.web.dashboard.security import is_dashboard_path
 from service.web.dashboard.views import blp
-from service.web.errors import Problem, render_http_exception
+from service.web.errors import Problem, problem_for, render_http_exception
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ def page_for_http_exception(error: HTTPException) -> Response:
 def page_for_problem(error: Problem) -> Response:
     headers = {k: v for k, v in error.headers.items() if k == "Retry-After"}
     return error_page(error.status, error.title, error.detail, headers)
+
+
+@blp.errorhandler(NewsroomError)
+def page_for_newsroom_error(error: NewsroomError) -> Response:
+    return page_for_problem(problem_for(error))
 
 
 @blp.errorhandler(Exception)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from service.newsroom.wording import count_of
 from service.web.dashboard.views import blp
+
+# "1 report", "2 reports": ``count_of(n, "report")`` in templates.
+blp.add_app_template_global(count_of, "count_of")
 
 
 @blp.app_template_filter("percent")

@@ -19,15 +19,15 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
-from models import Claim, Outlet, ScoreHistory, Verdict
+from models import Claim, Outlet, Report, ScoreHistory, Verdict
+from service.newsroom.claims import change_24h_column, filtered_claims
 from service.newsroom.editorial import get_or_404, resolve_claim
 from service.newsroom.keys import Caller, find_key, scope_allows
 from service.newsroom.model_store import active_parameters
 from service.web.api.claimreview import ClaimReviewSchema, review_of
-from service.web.api.claims import filtered_claims
-from service.web.api.presenters import change_24h_column, outlet_view
+from service.web.api.presenters import outlet_view
 from service.web.api.schemas import CLAIM_SORTS, ClaimListArgs, VerdictSchema
 from service.web.auth import session_caller
 from service.web.dashboard.charts import contribution_chart, history_chart
@@ -294,7 +294,24 @@ def claim_verdict(claim_id: int):
     return redirect(url_for("dashboard.claim_page", claim_id=claim_id), 303)
 
 
-# -- an outlet -------------------------------------------------------------------------------
+# -- outlets ---------------------------------------------------------------------------------
+@blp.route("/outlets")
+def outlets_index():
+    """Every outlet: kind, prior, the reliability and grade scoring uses now, live reports."""
+    session = request_uow().session
+    live = and_(Report.outlet_id == Outlet.id, Report.retracted_at.is_(None))
+    rows = session.execute(
+        select(Outlet, func.count(Report.id))
+        .outerjoin(Report, live)
+        .group_by(Outlet.id)
+        .order_by(Outlet.name, Outlet.id)
+    ).all()
+    params = active_parameters(session)
+    return render_template(
+        "dashboard/outlets.html", outlets=[outlet_view(o, params, n) for o, n in rows]
+    )
+
+
 @blp.route("/outlets/<int:outlet_id>")
 def outlet_page(outlet_id: int):
     session = request_uow().session

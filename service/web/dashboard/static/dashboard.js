@@ -133,16 +133,23 @@
   }
 
   // A claim page: say so when the claim changes (a reload would lose a half-written note).
+  // Not once this page's own verdict form is sent: the verdict changes the claim while
+  // the answer (a fresh page) is on its way, and that change is the reader's own.
   function claimPage(article) {
     var id = Number(article.getAttribute('data-claim-id'));
     var shown = Date.parse(article.getAttribute('data-updated'));
     var api = article.getAttribute('data-api-url');
     var notice = document.getElementById('claim-live');
+    var sent = false;
+    document.querySelectorAll('form.verdict').forEach(function (form) {
+      form.addEventListener('submit', function () { sent = true; });
+    });
     function check() {
+      if (sent) return;
       fetchFresh(api, 'application/json').then(function (response) {
         return response.ok ? response.json() : null;
       }).then(function (claim) {
-        if (claim && Date.parse(claim.updated_at) > shown) notice.hidden = false;
+        if (!sent && claim && Date.parse(claim.updated_at) > shown) notice.hidden = false;
       }).catch(function () { /* the next event or poll tries again */ });
     }
     live(function (event) {
