@@ -21,7 +21,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,8 +61,11 @@ KEY_SCOPES = ("read", "write", "verdict", "admin")
 class Outlet(Base):
     __tablename__ = "outlets"
     __table_args__ = (
+        # NULL since migration 0004: an outlet created from an unknown name has no prior of
+        # its own, and scoring gives it its kind's (pooled) behaviour instead.
         CheckConstraint(
-            "prior_reliability > 0 AND prior_reliability < 1", name="prior_reliability_range"
+            "prior_reliability IS NULL OR (prior_reliability > 0 AND prior_reliability < 1)",
+            name="prior_reliability_range",
         ),
         CheckConstraint(
             "learned_reliability IS NULL OR (learned_reliability > 0 AND learned_reliability < 1)",
@@ -69,15 +74,80 @@ class Outlet(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The canonical name. Other names newsrooms use live in outlet_aliases; the domains it
+    # publishes on in outlet_domains (issue 14, item 1).
     name: Mapped[str] = mapped_column(String(200), unique=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     country: Mapped[str | None] = mapped_column(String(2))
     kind: Mapped[str] = mapped_column(closed_vocabulary("outlet_kind", OUTLET_KINDS))
-    prior_reliability: Mapped[float] = mapped_column(Float)
+    prior_reliability: Mapped[float | None] = mapped_column(Float)
     prior_rationale: Mapped[str] = mapped_column(Text, default="")
     learned_reliability: Mapped[float | None] = mapped_column(Float)
+    # False for an outlet created from a name nobody had entered before (a report sent with
+    # "new_outlet": true, or srs import): nobody has judged it yet. Seeded outlets and those
+    # an admin adds are vetted; so is every outlet stored before 0004 except the ones the
+    # recorder made from unknown names (the migration tells them by their rationale).
+    vetted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    aliases: Mapped[list[OutletAlias]] = relationship(
+        back_populates="outlet", order_by="OutletAlias.id", passive_deletes=True
+    )
+    domains: Mapped[list[OutletDomain]] = relationship(
+        back_populates="outlet", order_by="OutletDomain.id", passive_deletes=True
+    )
+
+
+class OutletAlias(Base):
+    """Another name an outlet goes by ("MEE", "ToI", "Kan 11").
+
+    ``normalised`` is the alias as :func:`service.newsroom.outlet_identity.
+    normalise_outlet_name` folds it (case, punctuation, a leading "The", diacritics,
+    whitespace); it is unique across all outlets, so one spelling names one outlet. An
+    outlet's canonical name and slug are not repeated here: they resolve from ``outlets``.
+    """
+
+    __tablename__ = "outlet_aliases"
+    __table_args__ = (
+        CheckConstraint("normalised <> ''", name="normalised_not_empty"),
+        Index("ix_outlet_aliases_outlet_id", "outlet_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # CASCADE: an alias is part of its outlet (a merge moves the aliases first).
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(200))
+    normalised: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="aliases")
+
+
+class OutletDomain(Base):
+    """A web domain an outlet publishes on: a report's ``url`` on it names the outlet.
+
+    Stored as the host, lower-case, without a leading ``www.`` (``reuters.com``), as
+    :func:`service.newsroom.outlet_identity.domain_of` reads it from a URL; the CHECK keeps
+    any other writer to that form.
+    """
+
+    __tablename__ = "outlet_domains"
+    __table_args__ = (
+        CheckConstraint(
+            "domain <> '' AND domain = lower(domain) AND domain NOT LIKE 'www.%'",
+            name="domain_normalised",
+        ),
+        Index("ix_outlet_domains_outlet_id", "outlet_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    # 253: the longest DNS name.
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="domains")
 
 
 class Claim(Base):
@@ -98,6 +168,9 @@ class Claim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     text: Mapped[str] = mapped_column(Text)
+    # The event the claim belongs to (interchange field ``story``, issue 13 item 5): the
+    # dashboard filters by it and the model learns a base rate per story. Optional.
+    story: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(
         closed_vocabulary("claim_status", CLAIM_STATUSES), default="open"
     )
@@ -114,6 +187,10 @@ class Claim(Base):
     n_reports: Mapped[int] = mapped_column(Integer, default=0)
     n_clusters: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # "What would change it" (issue 13 item 8): the hypothetical reports that would move the
+    # score most, with the confidence each would give. Computed with the score and stored
+    # beside its explanation, because reads never recompute; NULL when not computed.
+    what_would_change: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(64))
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -127,6 +204,10 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint("cites_id IS NULL OR cites_id <> id", name="no_self_citation"),
+        # An inferred link is still a link; and a report its sender calls independent is
+        # never inferred to be an echo (issue 14, item 2).
+        CheckConstraint("NOT cites_inferred OR cites_id IS NOT NULL", name="inferred_has_cites"),
+        CheckConstraint("NOT (cites_inferred AND independent)", name="independent_not_inferred"),
         Index("ix_reports_claim_id", "claim_id"),
         Index("ix_reports_outlet_id", "outlet_id"),
         # Live reports only (migration 0003): index-only counts per outlet, evidence in order.
@@ -157,6 +238,12 @@ class Report(Base):
     source: Mapped[str | None] = mapped_column(String(500))
     interested_party: Mapped[bool] = mapped_column(Boolean, default=False)
     cites_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="RESTRICT"))
+    # True when ``cites_id`` was not stated by the sender but inferred from near-identical
+    # wording to an earlier report of another outlet: scoring treats it as any citation
+    # (one provenance cluster); explanations and exports say it was inferred.
+    cites_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The sender says this report is its own reporting, not an echo: never inferred to cite.
+    independent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     url: Mapped[str | None] = mapped_column(String(2000))
     quote: Mapped[str | None] = mapped_column(Text)
@@ -181,6 +268,9 @@ class Verdict(Base):
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The model's estimate when the verdict came in: what calibration is fitted on.
     model_confidence: Mapped[float | None] = mapped_column(Float)
+    # True when this verdict overturned an earlier, opposite one: changing a verdict must be
+    # asked for explicitly ("replaces_verdict": true) and is recorded as such.
+    replaces_verdict: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     claim: Mapped[Claim] = relationship(back_populates="verdicts")
 

@@ -37,9 +37,12 @@ KNOWN_FIELDS = frozenset(
         "url",
         "quote",
         "story",
+        "independent",
+        "cites_inferred",
     }
 )
 MAX_TEXT_LENGTH = 10_000
+_FALSE_BY_DEFAULT = ("interested_party", "independent", "cites_inferred")
 MAX_STORY_LENGTH = 200
 """A story is a short name for an event ("charliehebdo", "hamas-leadership-2024")."""
 
@@ -73,6 +76,10 @@ class InterchangeRecord:
     url: str | None = None
     quote: str | None = None
     story: str | None = None
+    # The sender says the report repeats no other: never inferred to be an echo.
+    independent: bool = False
+    # ``cites`` was inferred from near-identical wording, not stated by the sender.
+    cites_inferred: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object, leaving out empty optional fields."""
@@ -81,7 +88,7 @@ class InterchangeRecord:
             if name == "verdict":
                 out[name] = value  # null is meaningful: repeats on every line
                 continue
-            if value is None or (name == "interested_party" and value is False):
+            if value is None or (name in _FALSE_BY_DEFAULT and value is False):
                 continue
             if isinstance(value, datetime):
                 value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -142,11 +149,9 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
     verdict = obj.get("verdict")
     if verdict is not None and not isinstance(verdict, bool):
         raise RecordError(line, "verdict", "must be true, false or null")
-    interested = obj.get("interested_party", False)
-    if interested is None:
-        interested = False
-    if not isinstance(interested, bool):
-        raise RecordError(line, "interested_party", "must be true or false")
+    interested, independent, inferred = (
+        _flag(obj, name, line) for name in ("interested_party", "independent", "cites_inferred")
+    )
     published_raw = _text(obj, "published_at", line, False)
     published_at = None
     if published_raw is not None:
@@ -160,6 +165,10 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
     cites = _text(obj, "cites", line, False)
     if cites is not None and cites == report_key:
         raise RecordError(line, "cites", "a report cannot cite itself")
+    if inferred and cites is None:
+        raise RecordError(line, "cites_inferred", "says cites was inferred, but cites is empty")
+    if inferred and independent:
+        raise RecordError(line, "cites_inferred", "an independent report is never inferred an echo")
     return InterchangeRecord(
         claim_key=claim_key,
         claim=claim,
@@ -175,7 +184,19 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
         url=_text(obj, "url", line, False),
         quote=_text(obj, "quote", line, False),
         story=_text(obj, "story", line, False, MAX_STORY_LENGTH),
+        independent=independent,
+        cites_inferred=inferred,
     )
+
+
+def _flag(obj: dict[str, Any], field: str, line: int | None) -> bool:
+    """An optional boolean field: true, false, or absent / null (false)."""
+    value = obj.get(field, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RecordError(line, field, "must be true or false")
+    return value
 
 
 def read_numbered_records(

@@ -73,6 +73,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SSE_POLL_SECONDS": 1.0,
         "SSE_HEARTBEAT_SECONDS": 15.0,
         "SSE_RETRY_MILLISECONDS": 3000,
+        # Webhooks may point at loopback, private and link-local addresses only when set
+        # (receivers on a private network, tests); see service.delivery.targets.
+        "WEBHOOK_ALLOW_PRIVATE": _flag("SRS_WEBHOOK_ALLOW_PRIVATE"),
         # Read by `srs serve` and `srs worker`, which configure logging for their process.
         "LOG_LEVEL": os.environ.get("SRS_LOG_LEVEL", "INFO"),
         "LOG_FORMAT": os.environ.get("SRS_LOG_FORMAT", "json"),
@@ -104,6 +107,8 @@ ENVIRONMENT = (
     "SRS_PUBLISHER_URL",
     "SRS_SSE_STREAM_SECONDS",
     "SRS_SSE_MAX_STREAMS",
+    "SRS_WEBHOOK_ALLOW_PRIVATE",
+    "SRS_DUPLICATE_SOURCE_WINDOW_HOURS",
     "SRS_LOG_LEVEL",
     "SRS_LOG_FORMAT",
     # Read by scripts/entrypoint (the container's first start) and `srs keys bootstrap`.

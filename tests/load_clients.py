@@ -109,6 +109,7 @@ def run_client(plan: ClientPlan) -> None:
                 "claim_key": claim["key"],
                 "claim": claim["text"],
                 "outlet": rng.choice(OUTLETS),
+                "new_outlet": True,  # the first report of each outlet creates it
                 "stance": rng.choice(STANCES),
                 "attribution": rng.choice(ATTRIBUTIONS),
                 "interested_party": rng.random() < 0.1,

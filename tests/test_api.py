@@ -170,6 +170,11 @@ def test_one_line_of_an_import_file_is_a_valid_body(seeded, client, auth):
 
     line = json.loads(STORY_FILE.read_text().splitlines()[0])
     line["report_key"] = "another-key"
+    # Under another key it is still the same report (same outlet, claim, stance, quote).
+    response = client.post("/api/v1/reports", json=line, headers=auth("write"))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["outcome"] == "duplicate"
+    line.update(quote="A later report in other words.", source="another source", url=None)
     response = client.post("/api/v1/reports", json=line, headers=auth("write"))
     assert response.status_code == 201, response.get_json()
 

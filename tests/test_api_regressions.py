@@ -57,7 +57,13 @@ def test_a_claim_without_any_word_is_recorded_and_scored(database_url, client, a
     # The first claim of an empty database was a single letter: the similarity index had no
     # vocabulary and the request failed with a 500.
     headers = {"Authorization": f"Bearer {api_keys['write']}"}
-    body = {"claim_key": "k1", "claim": "A", "outlet": "X", "stance": "supports"}
+    body = {
+        "claim_key": "k1",
+        "claim": "A",
+        "outlet": "X",
+        "stance": "supports",
+        "new_outlet": True,
+    }
     recorded = _status(client.post("/api/v1/reports", json=body, headers=headers), 201)
     assert 0 < recorded.get_json()["score"]["confidence"] < 1
     similar = client.get("/api/v1/claims/similar?text=A", headers=headers)

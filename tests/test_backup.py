@@ -49,6 +49,7 @@ def _populate(database_url: str) -> dict[str, str]:
         json={
             "claim_id": claims[0]["id"],
             "outlet": "A new outlet",
+            "new_outlet": True,
             "stance": "denies",
             "attribution": "document",
             "source": "  a leaked memo  ",

@@ -41,6 +41,12 @@ def _synthetic_lines() -> list[dict]:
     return lines
 
 
+ECHOED = (
+    "The ministry confirmed on Wednesday that the delegation had left the capital for talks "
+    "abroad and would not return before the end of the month."
+)
+
+
 def _extra_lines(first: list[dict]) -> list[dict]:
     """A second file: repeats, new reports on stored claims (seed and synthetic), a verdict
     on a stored claim, a brand-new outlet, citations of stored reports, a duplicate line."""
@@ -72,6 +78,30 @@ def _extra_lines(first: list[dict]) -> list[dict]:
          "interested_party": True, "source": "The Ministry", "report_key": "x-5"},
         {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Kan", "stance": "denies",
          "source": "the ministry", "verdict": False, "report_key": "x-6"},
+        # Outlet names as newsrooms write them: a spelling, an alias, a domain, a new name.
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "REUTERS.", "stance": "neutral",
+         "report_key": "x-7"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "MEE", "stance": "supports",
+         "report_key": "x-8"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Reuters UK desk",
+         "url": "https://uk.reuters.com/world/x", "stance": "denies", "report_key": "x-9"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Ynet", "stance": "denies",
+         "report_key": "x-10"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "YNET", "stance": "neutral",
+         "report_key": "x-11"},
+        # One vote per report: an original, an echo nobody declared, an independent report
+        # in the same words, the original sent again under another key, a citation of that
+        # key (which names the original).
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "TASS", "stance": "supports",
+         "quote": ECHOED, "published_at": "2024-11-20T08:00:00Z", "report_key": "x-12"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Kan", "stance": "supports",
+         "quote": "Via TASS: " + ECHOED, "report_key": "x-13"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Reuters", "stance": "supports",
+         "quote": ECHOED, "independent": True, "report_key": "x-14"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "TASS", "stance": "supports",
+         "quote": ECHOED.upper(), "report_key": "x-15"},
+        {"claim_key": "fresh", "claim": "A fresh claim", "outlet": "Middle East Eye",
+         "stance": "neutral", "cites": "x-15", "report_key": "x-16"},
     ]  # fmt: skip
     if stored.get("verdict") is not None:
         lines[5]["verdict"] = stored["verdict"]
@@ -91,7 +121,7 @@ def _snapshot(url: str) -> dict:
             "outlets": s.execute(
                 select(
                     Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability,
-                    Outlet.prior_rationale,
+                    Outlet.prior_rationale, Outlet.vetted,
                 ).order_by(Outlet.name)
             ).all(),
             "claims": s.execute(
@@ -107,7 +137,8 @@ def _snapshot(url: str) -> dict:
                 select(
                     Report.key, Claim.key, Outlet.name, Report.stance, Report.attribution,
                     Report.source, Report.interested_party, cited.key, Report.published_at,
-                    Report.url, Report.quote, Report.retracted_at,
+                    Report.url, Report.quote, Report.retracted_at, Report.cites_inferred,
+                    Report.independent,
                 )
                 .join(Claim, Report.claim_id == Claim.id)
                 .join(Outlet, Report.outlet_id == Outlet.id)
@@ -142,7 +173,7 @@ def _reset(url: str) -> None:
     """Back to the migrated state with the seed story loaded."""
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(update(Report).values(cites_id=None))
+        connection.execute(update(Report).values(cites_id=None, cites_inferred=False))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
@@ -166,6 +197,9 @@ def _run(url: str, steps, bulk: bool):
                     summary.claims_created,
                     summary.outlets_created,
                     summary.verdicts_created,
+                    summary.new_outlets,
+                    summary.reports_duplicate,
+                    summary.echoes_inferred,
                 )
             )
         except RecordError as error:
@@ -180,11 +214,33 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
     bulk_outcomes, got = _run(database_url, steps, bulk=True)
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     assert bulk_outcomes == outcomes
-    assert outcomes[1][3] == 1 and outcomes[1][4] >= 1  # a new outlet, new verdicts
+    # Two new outlets (unvetted, listed), new verdicts; REUTERS., MEE and a URL on
+    # uk.reuters.com resolved to stored outlets, YNET to the Ynet just created.
+    assert outcomes[1][3] == 2 and outcomes[1][4] >= 1
+    assert outcomes[1][5] == ["A wholly new outlet", "Ynet"]
     for table in ("outlets", "claims", "reports", "verdicts", "history", "events"):
         assert got[table] == expected[table], table
     assert len(expected["events"]) > len(expected["reports"])  # the import's events too
-    assert len(expected["reports"]) == len(first) + 24 + 6  # seed + file + new lines
+    # seed + file + new lines, the duplicates of each counted once
+    assert outcomes[1][6:] == (1, 1)  # x-15 is x-12 again; x-13 repeats x-12
+    created = outcomes[0][0] + outcomes[1][0]
+    assert len(expected["reports"]) == 24 + created == 24 + len(first) - outcomes[0][6] + 15
+    reports = {row[0]: row for row in expected["reports"]}
+    outlets_of = {key: outlet for key, _, outlet, *_ in expected["reports"]}
+    assert [outlets_of[f"x-{n}"] for n in (7, 8, 9, 10, 11)] == [
+        "Reuters",
+        "Middle East Eye",
+        "Reuters",
+        "Ynet",
+        "Ynet",
+    ]
+    assert "x-15" not in reports
+    cites_of = {key: (row[7], row[12], row[13]) for key, row in reports.items()}
+    assert cites_of["x-13"] == ("x-12", True, False)  # inferred
+    assert cites_of["x-14"] == (None, False, True)  # independent: never inferred
+    assert cites_of["x-16"] == ("x-12", False, False)  # the duplicate's key names the original
+    vetted = {name: vetted for name, *_, vetted in expected["outlets"]}
+    assert not vetted["Ynet"] and not vetted["A wholly new outlet"] and vetted["Reuters"]
 
 
 @pytest.mark.parametrize(
@@ -196,6 +252,7 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
         ({"report_key": None, "stance": "flipped"}, "report_key"),
         ({"verdict": "contradicts"}, "verdict"),
         ({"stance": "sideways"}, "stance"),
+        ({"published_at": "2099-01-01T00:00:00Z"}, "published_at"),
     ],
 )
 def test_bulk_import_refuses_the_same_line_as_the_recorder(database_url, bad, field):

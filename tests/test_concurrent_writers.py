@@ -177,6 +177,7 @@ def test_concurrent_verdicts_and_retractions_on_one_claim(database_url, server):
                     "claim_key": claim["key"],
                     "claim": claim["text"],
                     "outlet": outlets[i % 4],
+                    "new_outlet": True,
                     "stance": ("supports", "denies")[i % 2],
                     "quote": f"initial-{i}",
                 }
@@ -205,7 +206,11 @@ def test_concurrent_verdicts_and_retractions_on_one_claim(database_url, server):
                     server.port,
                     "POST",
                     f"/api/v1/claims/{claim_id}/verdict",
-                    {"verdict": rng.random() < 0.5, "note": f"w{seed}-{step}"},
+                    {
+                        "verdict": rng.random() < 0.5,
+                        "note": f"w{seed}-{step}",
+                        "replaces_verdict": True,  # writers overrule each other on purpose
+                    },
                     key=key,
                 )
                 outcomes.append(("verdict", response.status, None))

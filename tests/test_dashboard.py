@@ -318,7 +318,11 @@ def test_verdict_form_resolves_the_claim_exactly_as_the_api_does(seeded, client,
             select(AuditEntry).where(AuditEntry.action == "resolve_claim").order_by(AuditEntry.id)
         ).all()
         assert [(e.actor, e.api_key_id, e.detail) for e in entries] == [
-            ("test verdict", 3, {"verdict": False, "note": "Hamas stayed in Doha"})
+            (
+                "test verdict",
+                3,
+                {"verdict": False, "note": "Hamas stayed in Doha", "replaces_verdict": False},
+            )
         ] * 2
     board = client.get("/").text
     assert board.count("resolved: false") == 2

@@ -71,6 +71,7 @@ class Load:
                             "claim_key": f"outage-claim-{i % 5}",
                             "claim": f"Outage claim {i % 5} about a harbour",
                             "outlet": "Reuters",
+                            "new_outlet": True,
                             "stance": "supports",
                             "quote": marker,
                         },

@@ -49,6 +49,7 @@ def _apply(session, op, recorded):
             "claim_key": op["claim"],
             "claim": texts.get(op["claim"], "A new claim"),
             "outlet": op["outlet"],
+            "new_outlet": True,
             "stance": op["stance"],
             "attribution": op["attribution"],
             "source": op["source"],
@@ -68,7 +69,7 @@ def _apply(session, op, recorded):
     elif op["op"] == "verdict":
         claim = session.scalars(select(Claim).where(Claim.key == op["claim"])).first()
         if claim is not None:
-            resolve_claim(session, claim.id, op["verdict"], "", EDITOR)
+            resolve_claim(session, claim.id, op["verdict"], "", EDITOR, replaces_verdict=True)
 
 
 def _check_stored_equals_batch(session):
@@ -88,7 +89,7 @@ def _check_stored_equals_batch(session):
 
 def _empty(session):
     """Hypothesis runs many examples on one database: start each from nothing."""
-    session.execute(Report.__table__.update().values(cites_id=None))
+    session.execute(Report.__table__.update().values(cites_id=None, cites_inferred=False))
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
 

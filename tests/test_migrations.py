@@ -65,3 +65,64 @@ def test_notification_tables_migrate_down_and_up_alone(database_url):
     assert notification_tables <= _tables(database_url)
     upgrade(database_url)
     assert _tables(database_url) == set(Base.metadata.tables)
+
+
+def test_0004_marks_outlets_made_from_unknown_names_unvetted_and_goes_back(database_url):
+    """Upgrading: outlets the recorder created from unknown names (its rationale says so)
+    become unvetted, their priors untouched. Downgrading: an outlet without a prior gets
+    its kind's, as the recorder stored before."""
+    from sqlalchemy import text
+
+    downgrade(database_url, "0003_performance_indexes")
+    engine = make_engine(database_url)
+    insert = text(
+        "INSERT INTO outlets (name, slug, kind, prior_reliability, prior_rationale, "
+        "created_at, updated_at) VALUES (:name, :slug, :kind, :prior, :rationale, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert,
+                [
+                    {
+                        "name": "Reuters",
+                        "slug": "reuters",
+                        "kind": "wire_agency",
+                        "prior": 0.85,
+                        "rationale": "Wire agency.",
+                    },
+                    {
+                        "name": "Reuter",
+                        "slug": "reuter",
+                        "kind": "independent",
+                        "prior": 0.6,
+                        "rationale": "First seen in a report recorded by import; starts from "
+                        "the prior of its kind (independent).",
+                    },
+                ],
+            )
+        upgrade(database_url, "0004_newsroom_hygiene")
+        select_outlets = text("SELECT name, vetted, prior_reliability FROM outlets ORDER BY id")
+        with engine.connect() as connection:
+            rows = [(n, bool(v), p) for n, v, p in connection.execute(select_outlets)]
+        assert rows == [("Reuters", True, 0.85), ("Reuter", False, 0.6)]
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE outlets SET prior_reliability = NULL WHERE slug = 'reuter'")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO outlets (name, slug, kind, prior_rationale, vetted, "
+                    "created_at, updated_at) VALUES ('Kan 11', 'kan-11', "
+                    "'public_broadcaster', '', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        downgrade(database_url, "0003_performance_indexes")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT slug, prior_reliability FROM outlets"))
+            priors = {slug: prior for slug, prior in rows}
+        assert priors == {"reuters": 0.85, "reuter": 0.6, "kan-11": 0.75}
+    finally:
+        engine.dispose()
+        upgrade(database_url)  # the next test on this database expects the head schema

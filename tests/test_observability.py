@@ -129,6 +129,7 @@ def test_outbox_backlog_and_delivery_failures_are_read_from_the_database(seeded,
     from models import Delivery
     from service.web.database import unit_of_work
 
+    seeded.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the hook is on 127.0.0.1
     subscribed = client.post(
         "/api/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")
     )

@@ -35,7 +35,7 @@ def _events(factory, after: int = 0) -> list[SimpleNamespace]:
 
 
 def _record(session, key="k-1", outlet="Reuters", stance="supports"):
-    recorder = ReportRecorder(session, actor="test")
+    recorder = ReportRecorder(session, actor="test", create_unknown_outlets=True)
     recorder.add(InterchangeRecord(claim_key=key, claim="A claim", outlet=outlet, stance=stance))
     return recorder.finish(cause="test")
 

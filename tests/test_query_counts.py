@@ -35,8 +35,9 @@ def _populate(app, first_claim: int, reports_per_claim: list[int]) -> None:
                     else f"Outlet {(c + r) % 9}",
                     "stance": ("supports", "denies", "neutral")[r % 3],
                     "attribution": "anonymous_source",
-                    "source": f"source {r % 4}",
+                    "source": f"source {r}",
                     "report_key": f"c{c}-r{r}",
+                    "new_outlet": True,
                 }
                 if r >= 2:
                     body["cites"] = f"c{c}-r{r - 2}"

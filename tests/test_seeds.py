@@ -88,15 +88,18 @@ def test_a_bad_record_is_refused_naming_line_and_field(tmp_path, bad, field):
     assert f"line 2, field '{field}'" in str(raised.value)
 
 
+GOOD_OUTLET = {
+    "name": "A",
+    "slug": "a",
+    "kind": "wire_agency",
+    "prior_reliability": 0.8,
+    "rationale": "r",
+}
+
+
 def test_a_bad_outlet_is_refused_naming_record_and_field(tmp_path):
     path = tmp_path / "outlets.json"
-    good = {
-        "name": "A",
-        "slug": "a",
-        "kind": "wire_agency",
-        "prior_reliability": 0.8,
-        "rationale": "r",
-    }
+    good = GOOD_OUTLET
     path.write_text(json.dumps([good, {**good, "name": "B", "slug": "b", "prior_reliability": 1}]))
     with pytest.raises(RecordError) as raised:
         read_outlets(path)
@@ -117,3 +120,75 @@ def test_a_bad_seed_file_loads_nothing(uow, monkeypatch, tmp_path):
     uow.rollback()
     assert uow.session.scalar(select(func.count()).select_from(Report)) == 0
     assert uow.session.scalar(select(func.count()).select_from(Outlet)) == 0
+
+
+# -- outlet names (issue 14, item 1) -----------------------------------------------------------
+def test_the_seed_outlets_carry_the_names_newsrooms_use():
+    from service.newsroom.outlet_identity import normalise_outlet_name
+
+    outlets = {o.slug: o for o in read_outlets()}
+    assert {"MEE"} <= set(outlets["middle-east-eye"].aliases)
+    assert {"ToI", "Times of Israel"} <= set(outlets["the-times-of-israel"].aliases)
+    assert {"Kan 11", "Kan News"} <= set(outlets["kan"].aliases)
+    assert outlets["reuters"].domains == ("reuters.com",)
+    assert {"tass.com", "tass.ru"} == set(outlets["tass"].domains)
+    # One normalised spelling names one outlet, across names and aliases.
+    holders: dict[str, str] = {}
+    for outlet in outlets.values():
+        for name in (outlet.name, *outlet.aliases):
+            assert holders.setdefault(normalise_outlet_name(name), outlet.slug) == outlet.slug
+
+
+def test_seeded_aliases_and_domains_are_stored_once(uow):
+    from models import OutletAlias, OutletDomain
+    from service.newsroom.outlet_directory import load_outlet_index, store_seed_names
+    from service.newsroom.outlet_identity import resolve_outlet
+
+    load_seed_story(uow.session)  # stores the names
+    uow.commit()
+    load_seed_story(uow.session)
+    again = store_seed_names(uow.session, read_outlets())
+    uow.commit()
+    outlets = read_outlets()
+    aliases = sum(len(o.aliases) for o in outlets)
+    domains = sum(len(o.domains) for o in outlets)
+    assert aliases > 0 and domains > 0
+    assert (again.aliases, again.domains) == (0, 0)
+    session = uow.session
+    assert session.scalar(select(func.count()).select_from(OutletAlias)) == aliases
+    assert session.scalar(select(func.count()).select_from(OutletDomain)) == domains
+    index = load_outlet_index(session)
+    ids = {slug: outlet_id for slug, outlet_id in session.execute(select(Outlet.slug, Outlet.id))}
+    for name, url, slug in [
+        ("MEE", None, "middle-east-eye"),
+        ("ToI", None, "the-times-of-israel"),
+        ("Times of Israel", None, "the-times-of-israel"),
+        ("Kan 11", None, "kan"),
+        ("KAN NEWS", None, "kan"),
+        ("TASS", None, "tass"),
+        ("Reuters.", None, "reuters"),
+        ("Reuter", "https://www.reuters.com/world/", "reuters"),
+        ("Some wire", "https://tass.ru/politika/1", "tass"),
+    ]:
+        assert resolve_outlet(name, url, index).outlet_id == ids[slug], name
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"aliases": "MEE"}, "aliases"),
+        ({"aliases": [""]}, "aliases"),
+        ({"aliases": ["Kan"]}, "aliases"),  # another outlet's name
+        ({"domains": ["www.example.com"]}, "domains"),
+        ({"domains": ["https://example.com/"]}, "domains"),
+        ({"domains": ["Example.com"]}, "domains"),
+        ({"domains": ["kan.org.il"]}, "domains"),  # another outlet's domain
+    ],
+)
+def test_bad_outlet_names_are_refused(tmp_path, change, field):
+    kan = {**GOOD_OUTLET, "name": "Kan", "slug": "kan", "domains": ["kan.org.il"]}
+    path = tmp_path / "outlets.json"
+    path.write_text(json.dumps([kan, {**GOOD_OUTLET, **change}]))
+    with pytest.raises(RecordError) as raised:
+        read_outlets(path)
+    assert (raised.value.line, raised.value.field) == (2, field)

@@ -138,7 +138,7 @@ def _subscribe(factory, url: str) -> int:
 
 def _record_one(factory, key="k-1", outlet="Reuters") -> None:
     with UnitOfWork(factory) as uow:
-        recorder = ReportRecorder(uow.session, actor="test")
+        recorder = ReportRecorder(uow.session, actor="test", create_unknown_outlets=True)
         recorder.add(
             InterchangeRecord(claim_key=key, claim="A claim", outlet=outlet, stance="supports")
         )
@@ -154,8 +154,14 @@ def _deliveries(factory) -> list[Delivery]:
 
 
 def _fast(**overrides) -> WorkerSettings:
+    # The receivers here listen on 127.0.0.1: private addresses allowed.
     settings = dict(
-        poll_interval=0.05, batch_size=10, timeout=3.0, backoff_base=0.2, retention=None
+        poll_interval=0.05,
+        batch_size=10,
+        timeout=3.0,
+        backoff_base=0.2,
+        retention=None,
+        allow_private=True,
     )
     return WorkerSettings(**{**settings, **overrides})
 
@@ -303,7 +309,7 @@ def _start_worker(database_url: str, log_path: Path) -> subprocess.Popen:
             "--backoff-base",
             "0.2",
         ],
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, "SRS_WEBHOOK_ALLOW_PRIVATE": "true"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -80,9 +80,19 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
         fail(f"{path}: {error}")
     click.echo(
         f"imported {summary.reports_created} reports ({summary.reports_unchanged} already "
-        f"there), {summary.claims_created} new claims, {summary.outlets_created} new outlets, "
-        f"{summary.verdicts_created} verdicts"
+        f"there, {summary.reports_duplicate} the same report again), "
+        f"{summary.claims_created} new claims, {summary.outlets_created} new outlets, "
+        f"{summary.verdicts_created} verdicts; {summary.echoes_inferred} reports stored as "
+        "echoes of the earlier report they nearly repeat"
     )
+    if summary.new_outlets:
+        click.echo(
+            f"{len(summary.new_outlets)} outlets were not known and were created unvetted "
+            "(no prior of their own; give them one, or an alias of a known outlet, with "
+            "the outlets API):"
+        )
+        for name in summary.new_outlets:
+            click.echo(f"  {name}")
 
 
 @click.command()

@@ -82,6 +82,8 @@ def headers_for(
 class AttemptResult:
     status: int | None
     error: str | None = None
+    # Not worth retrying: the delivery fails now (a webhook target refused on delivery).
+    final: bool = False
 
     @property
     def delivered(self) -> bool:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import logging
 import random
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -37,6 +38,12 @@ from models import Delivery, OutboxEvent, Subscription
 from models.base import utcnow
 from models.database import UnitOfWork, make_engine, make_session_factory
 from service.delivery import outbox, webhooks
+from service.delivery.targets import (
+    Resolver,
+    WebhookTargetRefused,
+    allow_private_from_environment,
+    check_webhook_target,
+)
 
 log = logging.getLogger("srs.worker")
 
@@ -54,6 +61,8 @@ class WorkerSettings:
     # Events that owe nothing are deleted after this long; None keeps them.
     retention: timedelta | None = timedelta(days=14)
     prune_every: float = 3600.0
+    # Post to loopback, private and link-local addresses too (SRS_WEBHOOK_ALLOW_PRIVATE).
+    allow_private: bool = field(default_factory=allow_private_from_environment)
 
     @property
     def lease(self) -> timedelta:
@@ -92,10 +101,12 @@ class DeliveryWorker:
         send: Sender = webhooks.post,
         rng: random.Random | None = None,
         stop: threading.Event | None = None,
+        resolve: Resolver = socket.getaddrinfo,
     ):
         self.session_factory = session_factory
         self.settings = settings or WorkerSettings()
         self.send = send
+        self.resolve = resolve
         self.rng = rng or random.Random()
         self.stop = stop or threading.Event()
         self._last_prune = 0.0
@@ -171,6 +182,16 @@ class DeliveryWorker:
 
     # -- 2. send ---------------------------------------------------------------------------
     def send_one(self, claimed: ClaimedDelivery) -> webhooks.AttemptResult:
+        # Checked again now, after resolving the name: it may point inside since it was
+        # accepted. A refused address is final; a name that does not resolve is retried.
+        try:
+            check_webhook_target(
+                claimed.url, resolve=self.resolve, allow_private=self.settings.allow_private
+            )
+        except WebhookTargetRefused as refused:
+            final = refused.reason != "unresolvable"
+            error = f"target refused ({refused.reason}): {refused}" if final else str(refused)
+            return webhooks.AttemptResult(status=None, error=error[:1000], final=final)
         event = {"id": claimed.event_id, "type": claimed.event_type}
         headers = webhooks.headers_for(
             event, claimed.body, claimed.secret, claimed.id, claimed.attempt
@@ -192,7 +213,7 @@ class DeliveryWorker:
                     )
                 )
             else:
-                dead = claimed.attempt >= self.settings.max_attempts
+                dead = result.final or claimed.attempt >= self.settings.max_attempts
                 status = "failed" if dead else "pending"
                 delay = backoff_delay(
                     claimed.attempt, self.settings.backoff_base, self.settings.backoff_max, self.rng

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models import Claim, Report, ScoreHistory
+from models import Claim, Outlet, Report, ScoreHistory
 from models.base import utcnow
 
 
@@ -49,8 +49,11 @@ def filtered_claims(args):
     if "updated_since" in args:
         statement = statement.where(Claim.updated_at >= args["updated_since"])
     if "outlet" in args:
+        outlet = args["outlet"]
+        if isinstance(outlet, str):  # a slug
+            outlet = select(Outlet.id).where(Outlet.slug == outlet).scalar_subquery()
         reported = select(Report.claim_id).where(
-            Report.outlet_id == args["outlet"], Report.retracted_at.is_(None)
+            Report.outlet_id == outlet, Report.retracted_at.is_(None)
         )
         statement = statement.where(Claim.id.in_(reported))
     if "q" in args:

@@ -12,10 +12,19 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, Claim, Outlet, Report, Verdict
+from models import (
+    AuditEntry,
+    Claim,
+    Outlet,
+    OutletAlias,
+    OutletDomain,
+    Report,
+    Subscription,
+    Verdict,
+)
 from models.base import utcnow
 from scoring.evidence import ClaimScore
 from scoring.interchange import InterchangeRecord, RecordError
@@ -23,8 +32,15 @@ from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emi
 from service.newsroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.newsroom.keys import Caller
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlet_directory import (
+    OutletNameError,
+    add_alias,
+    add_domain,
+    load_outlet_index,
+)
+from service.newsroom.outlet_identity import domain_of, normalise_outlet_name
 from service.newsroom.outlets import NewOutlet, slugify
-from service.newsroom.recording import ReportRecorder
+from service.newsroom.recording import OutletResolution, ReportRecorder, UnknownOutlet
 from service.newsroom.rescoring import lock_claims, rescore_claim
 from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
 
@@ -35,6 +51,7 @@ class RecordWarning:
     message: str
     claim_id: int | None = None
     similarity: float | None = None
+    outlet_id: int | None = None
 
 
 @dataclass
@@ -42,6 +59,13 @@ class RecordedReports:
     reports: list[Report]
     scores: dict[int, ClaimScore]
     warnings: list[RecordWarning] = field(default_factory=list)
+    # Per report: "created", "unchanged" (its report_key was stored with the same content)
+    # or "duplicate" (the same report sent again; ``reports`` holds the stored one).
+    outcomes: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return "created" in self.outcomes
 
 
 def audit(session: Session, caller: Caller, action: str, target: str, **detail: Any) -> None:
@@ -98,6 +122,7 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
         attribution=body.get("attribution") or "unattributed",
         source=body.get("source"),
         interested_party=bool(body.get("interested_party")),
+        independent=body.get("independent") is True,
         cites=cites,
         published_at=body.get("published_at"),
         url=body.get("url"),
@@ -124,6 +149,23 @@ def _similar_claim_warning(
     return None
 
 
+def _outlet_warning(resolution: OutletResolution) -> RecordWarning:
+    outlet = resolution.outlet
+    if resolution.by == "created":
+        return RecordWarning(
+            code="outlet_created",
+            message=f"Outlet {outlet.name!r} was not known and was created unvetted, with no "
+            "prior of its own; an admin can give it one, or make the name an alias of a "
+            "known outlet.",
+            outlet_id=outlet.id,
+        )
+    return RecordWarning(
+        code="outlet_resolved",
+        message=f"Outlet {resolution.name!r} read as {outlet.name!r} (by {resolution.by}).",
+        outlet_id=outlet.id,
+    )
+
+
 def record_reports(
     session: Session,
     bodies: list[dict[str, Any]],
@@ -137,25 +179,35 @@ def record_reports(
     recorder.lock_stored_claims(
         (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
     )
-    reports = []
+    reports, outcomes = [], []
     for index, body in enumerate(bodies):
         try:
             record, named = _record_from_body(session, body)
             if record.verdict is not None and not can_resolve:
                 raise Forbidden("A report with a non-null verdict needs the 'verdict' scope.")
-            reports.append(recorder.add(record, index, **named))
+            new_outlet = body.get("new_outlet") is True
+            recorded = recorder.record(record, index, new_outlet=new_outlet, **named)
+            reports.append(recorded.report)
+            outcomes.append(recorded.outcome)
+        except UnknownOutlet as error:
+            raise UnknownOutlet(index, error.name, error.suggestions) from None
         except RecordError as error:
             raise RecordError(index, error.field, error.message) from None
     summary = recorder.finish(cause=f"report recorded by {caller.actor}")
     session.flush()
-    warnings = []
+    warnings = [_outlet_warning(resolution) for resolution in recorder.resolutions]
     for claim in recorder.created_claims:
         warning = _similar_claim_warning(session, claim, similarity_threshold)
         if warning is not None:
             warnings.append(warning)
-    for report in reports:
-        audit(session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id)
-    return RecordedReports(reports=reports, scores=summary.scores, warnings=warnings)
+    for report, outcome in zip(reports, outcomes, strict=True):
+        if outcome == "created":
+            audit(
+                session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id
+            )
+    return RecordedReports(
+        reports=reports, scores=summary.scores, warnings=warnings, outcomes=outcomes
+    )
 
 
 def retract_report(session: Session, report_id: int, reason: str, caller: Caller) -> ClaimScore:
@@ -214,11 +266,31 @@ def edit_claim(session: Session, claim: Claim, text: str, caller: Caller) -> Cla
 
 
 def resolve_claim(
-    session: Session, claim_id: int, verdict: bool, note: str, caller: Caller
+    session: Session,
+    claim_id: int,
+    verdict: bool,
+    note: str,
+    caller: Caller,
+    *,
+    replaces_verdict: bool = False,
 ) -> ClaimScore:
-    """A fact-checker's verdict: the claim is resolved and the verdict becomes a label."""
+    """A fact-checker's verdict: the claim is resolved and the verdict becomes a label.
+
+    Turning a claim resolved one way into the other needs ``replaces_verdict`` (else
+    :class:`Conflict`); the new verdict is then recorded as replacing the old one.
+    """
     get_or_404(session, Claim, claim_id, "claim")
     (claim,) = lock_claims(session, [claim_id])
+    stored = session.scalars(
+        select(Verdict.verdict).where(Verdict.claim_id == claim.id).order_by(Verdict.id.desc())
+    ).first()
+    flips = stored is not None and stored != verdict
+    if flips and not replaces_verdict:
+        said = "true" if stored else "false"
+        raise Conflict(
+            f"Claim {claim.id} was resolved {said}; to change the verdict, send "
+            '"replaces_verdict": true.'
+        )
     confidence = claim.confidence
     session.add(
         Verdict(
@@ -227,6 +299,7 @@ def resolve_claim(
             note=note,
             resolved_by=caller.actor,
             model_confidence=confidence,
+            replaces_verdict=flips,
         )
     )
     claim.status = "resolved_true" if verdict else "resolved_false"
@@ -238,7 +311,15 @@ def resolve_claim(
         active_parameters(session),
         cause=f"resolved {'true' if verdict else 'false'} by {caller.actor}",
     )
-    audit(session, caller, "resolve_claim", f"claim:{claim.key}", verdict=verdict, note=note)
+    audit(
+        session,
+        caller,
+        "resolve_claim",
+        f"claim:{claim.key}",
+        verdict=verdict,
+        note=note,
+        replaces_verdict=flips,
+    )
     return score
 
 
@@ -248,6 +329,7 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
     for column, value in (("name", fields["name"]), ("slug", slug)):
         if session.scalars(select(Outlet.id).where(getattr(Outlet, column) == value)).first():
             raise Conflict(f"An outlet with {column} {value!r} exists already.")
+    _refuse_a_name_taken(session, fields["name"], None)
     seed = NewOutlet(
         name=fields["name"],
         slug=slug,
@@ -263,6 +345,17 @@ def create_outlet(session: Session, fields: dict[str, Any], caller: Caller) -> O
     return outlet
 
 
+def _refuse_a_name_taken(session: Session, name: str, outlet_id: int | None) -> None:
+    """One spelling names one outlet: a name that another outlet's name, slug or alias
+    already normalises to is refused (make it an alias, or merge, instead)."""
+    owner = load_outlet_index(session).owner_of(name)
+    if owner is not None and owner != outlet_id:
+        other = session.get(Outlet, owner)
+        raise Conflict(
+            f"{name!r} already names outlet {owner} ({other.name}): one spelling names one outlet."
+        )
+
+
 def edit_outlet(
     session: Session, outlet: Outlet, changes: dict[str, Any], caller: Caller
 ) -> Outlet:
@@ -271,6 +364,7 @@ def edit_outlet(
         taken = session.scalars(select(Outlet.id).where(Outlet.name == changes["name"])).first()
         if taken is not None:
             raise Conflict(f"An outlet named {changes['name']!r} exists already.")
+        _refuse_a_name_taken(session, changes["name"], outlet.id)
     if not changes:
         raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
     rescore = any(
@@ -290,3 +384,103 @@ def edit_outlet(
             rescore_claim(session, claim, params, cause=f"outlet {outlet.name} changed")
     audit(session, caller, "edit_outlet", f"outlet:{outlet.slug}", changes=list(changes))
     return outlet
+
+
+# -- outlet names ----------------------------------------------------------------------------
+def add_outlet_name(
+    session: Session, outlet: Outlet, field: str, value: str, caller: Caller
+) -> tuple[OutletAlias | OutletDomain, bool]:
+    """Give an outlet an alias (``field="alias"``) or a web domain (``"domain"``); answers
+    the row and whether it was created (False: the outlet had it already)."""
+    index = load_outlet_index(session)
+    add = add_alias if field == "alias" else add_domain
+    try:
+        created = add(session, index, outlet.id, value)
+    except OutletNameError as error:
+        if error.owner_id is not None:
+            raise Conflict(str(error)) from None
+        raise InvalidInput(str(error), fields={field: [str(error)]}) from None
+    session.flush()
+    if field == "alias":
+        row = session.scalars(
+            select(OutletAlias).where(OutletAlias.normalised == normalise_outlet_name(value))
+        ).one()
+    else:
+        row = session.scalars(
+            select(OutletDomain).where(OutletDomain.domain == domain_of(value))
+        ).one()
+    if created:
+        audit(session, caller, f"add_outlet_{field}", f"outlet:{outlet.slug}", **{field: value})
+    return row, created
+
+
+def remove_outlet_name(
+    session: Session,
+    outlet: Outlet,
+    model: type[OutletAlias | OutletDomain],
+    row_id: int,
+    caller: Caller,
+) -> None:
+    """Take an alias or a domain from an outlet (reports already recorded keep theirs)."""
+    row = session.get(model, row_id)
+    what = "alias" if model is OutletAlias else "domain"
+    if row is None or row.outlet_id != outlet.id:
+        raise NotFound(f"Outlet {outlet.id} has no {what} with id {row_id}.")
+    value = row.alias if model is OutletAlias else row.domain
+    session.delete(row)
+    session.flush()
+    audit(session, caller, f"remove_outlet_{what}", f"outlet:{outlet.slug}", **{what: value})
+
+
+def merge_outlets(session: Session, target: Outlet, source: Outlet, caller: Caller) -> int:
+    """Merge ``source`` into ``target``: its reports, aliases and domains become the
+    target's, its name an alias of the target (so it still resolves), subscription filters
+    naming it name the target; then ``source`` is deleted and every claim it reported on is
+    rescored. Returns how many reports moved.
+
+    Reports already stored stay as they are: two reports that now have one outlet are not
+    merged into one (each was a report when it was recorded).
+    """
+    if target.id == source.id:
+        raise InvalidInput(
+            "An outlet cannot be merged into itself.",
+            fields={"from_outlet_id": ["names this outlet"]},
+        )
+    claim_ids = session.scalars(
+        select(Report.claim_id).where(Report.outlet_id == source.id).distinct()
+    ).all()
+    claims = lock_claims(session, claim_ids)
+    moved = session.execute(
+        update(Report).where(Report.outlet_id == source.id).values(outlet_id=target.id)
+    ).rowcount
+    for model in (OutletAlias, OutletDomain):
+        session.execute(
+            update(model).where(model.outlet_id == source.id).values(outlet_id=target.id)
+        )
+    for subscription in session.scalars(select(Subscription)):
+        outlets = (subscription.filter or {}).get("outlets")
+        if outlets and source.id in outlets:
+            merged = sorted({target.id if o == source.id else o for o in outlets})
+            subscription.filter = {**subscription.filter, "outlets": merged}
+    name, slug = source.name, source.slug
+    session.flush()
+    session.expire(source, ["aliases", "domains"])  # moved above: nothing to orphan
+    session.delete(source)
+    session.flush()
+    index = load_outlet_index(session)
+    if index.owner_of(name) is None:  # not already one of the target's spellings
+        add_alias(session, index, target.id, name)
+    target.updated_at = utcnow()
+    params = active_parameters(session)
+    for claim in claims:
+        rescore_claim(session, claim, params, cause=f"outlet {name} merged into {target.name}")
+    audit(
+        session,
+        caller,
+        "merge_outlet",
+        f"outlet:{target.slug}",
+        merged=name,
+        merged_slug=slug,
+        reports=moved,
+    )
+    return moved

@@ -105,6 +105,7 @@ def fit_model_version(session: Session, *, min_resolved: int = 2) -> ModelVersio
     priors = {
         name: prior
         for name, prior in session.execute(select(Outlet.name, Outlet.prior_reliability))
+        if prior is not None  # unvetted: no prior of its own, the estimator's kind model
     }
     resolved = {r.claim_key: r.verdict for r in records if r.verdict is not None}
     if len(resolved) < min_resolved or len(set(resolved.values())) < 2:

@@ -17,6 +17,9 @@ class NewOutlet:
     prior_reliability: float
     rationale: str
     country: str | None = None
+    # Other names newsrooms use for it ("MEE", "Kan 11") and the domains it publishes on.
+    aliases: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
 
 
 def slugify(name: str) -> str:

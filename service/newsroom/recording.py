@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, or_, select
@@ -26,7 +27,11 @@ from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
 from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlet_directory import load_outlet_index
+from service.newsroom.outlet_identity import OutletIndex, Suggestion, resolve_outlet
 from service.newsroom.outlets import NewOutlet, slugify
+from service.newsroom.report_identity import ReportFacts
+from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import lock_claims, rescore_claims
 
 IMPORT_ACTOR = "import"
@@ -51,8 +56,63 @@ def insert_if_absent(session: Session, model, unique: str, **values) -> bool:
     return session.execute(statement).first() is not None
 
 
+# A report dated later than this past the service's clock is refused: a publication time in
+# the future is a typo or a wrong zone, and "earliest by publication" would trust it.
+MAX_FUTURE = timedelta(minutes=10)
+
+
+def check_published_at(record: InterchangeRecord, line: int | None, now: datetime) -> None:
+    if record.published_at is not None and record.published_at > now + MAX_FUTURE:
+        raise RecordError(
+            line,
+            "published_at",
+            f"is more than 10 minutes in the future ({record.published_at.isoformat()}): "
+            "a report is not published after it is recorded",
+        )
+
+
 def new_report_key() -> str:
     return "r-" + secrets.token_hex(8)
+
+
+UNVETTED_RATIONALE = (
+    "First seen in a report recorded by {actor}; not vetted: no prior of its own, so it "
+    "is scored as an outlet of its kind ({kind}) until an admin gives it one."
+)
+
+
+class UnknownOutlet(RecordError):
+    """A report names an outlet no name, slug, alias or domain resolves to."""
+
+    def __init__(self, line: int | None, name: str, suggestions: tuple[Suggestion, ...]):
+        self.name = name
+        self.suggestions = suggestions
+        message = f"names no known outlet: {name!r}"
+        if suggestions:
+            message += "; did you mean " + " or ".join(repr(s.name) for s in suggestions) + "?"
+        else:
+            message += "."
+        message += ' Send "new_outlet": true to create it (unvetted).'
+        super().__init__(line, "outlet", message)
+
+
+@dataclass
+class OutletResolution:
+    """How a report's outlet name was read, when not as an exact stored name."""
+
+    line: int | None
+    name: str
+    outlet: Outlet
+    by: str  # "slug", "normalised name", "alias", "domain" or "created"
+
+
+@dataclass
+class Recorded:
+    """One record's outcome: ``created``, ``unchanged`` (its report_key is stored with the
+    same content) or ``duplicate`` (the same report as ``report``, stored earlier)."""
+
+    report: Report
+    outcome: str
 
 
 # -- the rules a record keeps ----------------------------------------------------------------
@@ -99,10 +159,17 @@ def check_unchanged(key: str, same_content: bool, line: int | None) -> None:
 class RecordingSummary:
     reports_created: int = 0
     reports_unchanged: int = 0
+    # The same report sent again (same outlet, claim, stance and url, quote or source):
+    # answered with the stored one, counted once (issue 14, item 2).
+    reports_duplicate: int = 0
+    # Stored citing an earlier report of another outlet they nearly repeat.
+    echoes_inferred: int = 0
     claims_created: int = 0
     outlets_created: int = 0
     verdicts_created: int = 0
     scores: dict[int, ClaimScore] = field(default_factory=dict)
+    # Outlets created unvetted from names nobody had entered (srs import lists them).
+    new_outlets: list[str] = field(default_factory=list)
 
 
 class ReportRecorder:
@@ -114,11 +181,23 @@ class ReportRecorder:
         The unit of work's session; the caller commits.
     actor:
         Who is recording (an API key's name, ``import``, ``seed``), for verdicts and audit.
+    create_unknown_outlets:
+        Create an outlet (unvetted) for a name nothing resolves to, as ``srs import``
+        does; otherwise such a report is refused with :class:`UnknownOutlet` unless it
+        asks for the outlet to be created (``add(..., new_outlet=True)``).
     """
 
-    def __init__(self, session: Session, actor: str = IMPORT_ACTOR):
+    def __init__(
+        self, session: Session, actor: str = IMPORT_ACTOR, *, create_unknown_outlets: bool = False
+    ):
         self.session = session
         self.actor = actor
+        self.create_unknown_outlets = create_unknown_outlets
+        self._index: OutletIndex | None = None
+        self.resolutions: list[OutletResolution] = []
+        self.matcher = ReportMatcher()
+        self.now = utcnow()  # when this unit of work's reports arrived
+        self._duplicate_keys: dict[str, Report] = {}  # a duplicate's key → the stored report
         self.params: ModelParameters = active_parameters(session)
         self.summary = RecordingSummary()
         self._outlets: dict[str, Outlet] = {}
@@ -163,24 +242,66 @@ class ReportRecorder:
             self._outlets[name] = found
         return self._outlets[name]
 
-    def outlet_for(self, name: str) -> Outlet:
-        """The outlet called ``name``; an unknown one starts from its kind's prior."""
+    def outlet_index(self) -> OutletIndex:
+        """Every stored way of naming an outlet, read once (when a name is not exact)."""
+        if self._index is None:
+            self.session.flush()
+            self._index = load_outlet_index(self.session)
+        return self._index
+
+    def outlet_for(
+        self,
+        name: str,
+        url: str | None = None,
+        line: int | None = None,
+        *,
+        new_outlet: bool = False,
+    ) -> Outlet:
+        """The outlet a report's ``outlet`` name (and ``url``) names.
+
+        An exact stored name first (one query, cached); then a slug, the normalised name,
+        an alias or the domain of ``url`` (:func:`~service.newsroom.outlet_identity.
+        resolve_outlet`). A name nothing resolves to is created unvetted, without a prior
+        of its own, when ``new_outlet`` or the recorder's ``create_unknown_outlets`` says
+        so, and refused with :class:`UnknownOutlet` (and the closest names) otherwise.
+        """
         outlet = self._outlet_by_name(name)
-        if outlet is None:
-            prior = self.params.kind_reliability.get(DEFAULT_OUTLET_KIND, 0.5)
-            outlet = self.ensure_outlet(
-                NewOutlet(
-                    name=name,
-                    slug=self._free_slug(slugify(name)),
-                    kind=DEFAULT_OUTLET_KIND,
-                    prior_reliability=prior,
-                    rationale=(
-                        f"First seen in a report recorded by {self.actor}; starts from the "
-                        f"prior of its kind ({DEFAULT_OUTLET_KIND})."
-                    ),
-                )
-            )
+        if outlet is not None:
+            return outlet
+        index = self.outlet_index()
+        resolution = resolve_outlet(name, url, index)
+        if resolution.found:
+            outlet = self.session.get(Outlet, resolution.outlet_id)
+            if resolution.by != "domain":  # a name's reading does not depend on its url
+                self._outlets[name] = outlet
+            self.resolutions.append(OutletResolution(line, name, outlet, resolution.by))
+            return outlet
+        if not (new_outlet or self.create_unknown_outlets):
+            raise UnknownOutlet(line, name, resolution.suggestions)
+        outlet = self._create_unvetted(name)
+        index.add_outlet(outlet.id, outlet.name, outlet.slug)
+        self.summary.new_outlets.append(outlet.name)
+        self.resolutions.append(OutletResolution(line, name, outlet, "created"))
         return outlet
+
+    def _create_unvetted(self, name: str) -> Outlet:
+        now = utcnow()
+        created = insert_if_absent(
+            self.session,
+            Outlet,
+            "name",
+            name=name,
+            slug=self._free_slug(slugify(name)),
+            country=None,
+            kind=DEFAULT_OUTLET_KIND,
+            prior_reliability=None,
+            prior_rationale=UNVETTED_RATIONALE.format(actor=self.actor, kind=DEFAULT_OUTLET_KIND),
+            vetted=False,
+            created_at=now,
+            updated_at=now,
+        )
+        self.summary.outlets_created += created
+        return self._outlet_by_name(name)
 
     def _free_slug(self, slug: str) -> str:
         taken = {o.slug for o in self._outlets.values()}
@@ -265,7 +386,11 @@ class ReportRecorder:
             self._reports[key] = found
         return self._reports[key]
 
-    def add(
+    def add(self, record: InterchangeRecord, line: int | None = None, **named) -> Report:
+        """Store one record (or find it stored already) and mark its claim; the report."""
+        return self.record(record, line, **named).report
+
+    def record(
         self,
         record: InterchangeRecord,
         line: int | None = None,
@@ -273,12 +398,17 @@ class ReportRecorder:
         claim: Claim | None = None,
         outlet: Outlet | None = None,
         cites: Report | None = None,
-    ) -> Report:
-        """Store one record (or find it already stored, unchanged) and mark its claim."""
+        new_outlet: bool = False,
+    ) -> Recorded:
+        """Store one record, or find it stored already: by its ``report_key`` (unchanged)
+        or as the same report sent again (a duplicate: nothing stored, nothing counted
+        twice, no event). A report that nearly repeats another outlet's earlier report
+        and names no ``cites`` is stored citing it, the link flagged as inferred."""
+        check_published_at(record, line, self.now)
         claim = claim or self.claim_for(record.claim_key, record.claim, line)
-        outlet = outlet or self.outlet_for(record.outlet)
+        outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:
-            cites = self._report_by_key(record.cites)
+            cites = self._report_by_key(record.cites) or self._duplicate_keys.get(record.cites)
             check_cited(record, cites is not None, line)
         if cites is not None:
             check_cites_same_claim(cites.claim_id == claim.id, line)
@@ -291,7 +421,20 @@ class ReportRecorder:
             check_unchanged(key, _same_report(existing, record, claim, outlet, cites), line)
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
-            return existing
+            return Recorded(existing, "unchanged")
+        facts = self._facts(record, claim, outlet, cites)
+        match = self.matcher.match(facts)
+        if match.duplicate_of is not None:
+            stored = self._report_of(match.duplicate_of.ref)
+            if record.report_key is not None:  # later lines may cite it by this key
+                self._duplicate_keys[record.report_key] = stored
+            self.summary.reports_duplicate += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return Recorded(stored, "duplicate")
+        inferred = cites is None and match.echo_of is not None
+        if inferred:
+            cites = self._report_of(match.echo_of.ref)
+            self.summary.echoes_inferred += 1
         report = Report(
             key=key,
             claim_id=claim.id,
@@ -301,6 +444,8 @@ class ReportRecorder:
             source=record.source,
             interested_party=record.interested_party,
             cites=cites,
+            cites_inferred=inferred or (record.cites_inferred and cites is not None),
+            independent=record.independent,
             published_at=record.published_at,
             url=record.url,
             quote=record.quote,
@@ -308,10 +453,26 @@ class ReportRecorder:
         self.session.add(report)
         self._reports[key] = report
         self._new_reports.append(report)
+        self.matcher.remember(replace(facts, ref=report, cites=cites, key=key))
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
-        return report
+        return Recorded(report, "created")
+
+    # -- one vote per report ---------------------------------------------------------------
+    def _facts(
+        self, record: InterchangeRecord, claim: Claim, outlet: Outlet, cites: Report | None
+    ) -> ReportFacts:
+        """The new report as the matcher compares it; its claim's reports loaded first."""
+        if not self.matcher.loaded(claim.key):
+            if any(c.id == claim.id for c in self._new_claims):
+                self.matcher.start_claim(claim.key)
+            else:  # read before this recorder adds any report to it
+                self.matcher.load(self.session, {claim.id: claim.key})
+        return ReportFacts.of_record(record, outlet.id, cites, self.now)
+
+    def _report_of(self, ref: Report | int) -> Report:
+        return ref if isinstance(ref, Report) else self.session.get(Report, ref)
 
     def finish(self, cause: str) -> RecordingSummary:
         """Emit the events of what was recorded, then rescore every claim this recorder
@@ -380,7 +541,13 @@ def _same_report(
         and report.attribution == record.attribution
         and report.source == record.source
         and report.interested_party == record.interested_party
-        and report.cites_id == (cites.id if cites is not None else None)
+        and (
+            report.cites_id == (cites.id if cites is not None else None)
+            # An inferred link is the service's reading: the same record without cites
+            # (as first sent) is the same report.
+            or (report.cites_inferred and cites is None)
+        )
+        and report.independent == record.independent
         and report.published_at == record.published_at
         and report.url == record.url
         and report.quote == record.quote

@@ -78,6 +78,8 @@ def record_from_row(row: Any, verdict: bool | None) -> InterchangeRecord:
         published_at=row.published_at,
         url=row.url,
         quote=row.quote,
+        independent=row.independent,
+        cites_inferred=row.cites_inferred,
     )
 
 

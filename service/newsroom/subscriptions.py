@@ -9,6 +9,7 @@ accordingly.
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import Claim, Delivery, OutboxEvent, Outlet, Subscription
 from models.base import utcnow
 from service.delivery.events import CLAIM_RESOLVED, CLAIM_SCORE_CHANGED, EVENT_TYPES
+from service.delivery.targets import Resolver, WebhookTargetRefused, check_webhook_target
 from service.newsroom.editorial import audit
 from service.newsroom.errors import Conflict, InvalidInput
 from service.newsroom.keys import Caller
@@ -91,10 +93,37 @@ def _outlet_ids(session: Session, named: list[int | str], errors: dict) -> list[
     return sorted(found_ids)
 
 
+def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = None) -> None:
+    """Refuse (422) a webhook URL that leads to a loopback, private, link-local, multicast
+    or otherwise non-public address, literally or once resolved. A name that does not
+    resolve now is accepted: the worker checks every delivery again."""
+    try:
+        check_webhook_target(
+            url, resolve=resolve or socket.getaddrinfo, allow_private=allow_private
+        )
+    except WebhookTargetRefused as refused:
+        if refused.reason == "unresolvable":
+            return
+        message = str(refused)
+        if refused.reason not in ("scheme", "no_host"):
+            message += (
+                " Webhooks go to public addresses only (SRS_WEBHOOK_ALLOW_PRIVATE=true "
+                "allows private ones)."
+            )
+        raise InvalidInput(message, fields={"url": [message]}) from None
+
+
 def create_subscription(
-    session: Session, fields: Mapping[str, Any], caller: Caller
+    session: Session,
+    fields: Mapping[str, Any],
+    caller: Caller,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver | None = None,
 ) -> tuple[Subscription, str]:
-    """Store a subscription; returns it and its secret (given, or made here)."""
+    """Store a subscription; returns it and its secret (given, or made here). Its URL
+    must lead to a public address unless ``allow_private``."""
+    check_target(fields["url"], allow_private=allow_private, resolve=resolve)
     secret = fields.get("secret") or new_secret()
     now = utcnow()
     row = Subscription(
@@ -115,12 +144,20 @@ def create_subscription(
 
 
 def update_subscription(
-    session: Session, row: Subscription, changes: Mapping[str, Any], caller: Caller
+    session: Session,
+    row: Subscription,
+    changes: Mapping[str, Any],
+    caller: Caller,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver | None = None,
 ) -> Subscription:
     """Change the URL, filter, description, secret or active flag. Deactivating cancels the
     deliveries still owed; reactivating receives events from then on."""
     if not changes:
         raise InvalidInput("Nothing to change.", fields={"_schema": ["empty patch"]})
+    if "url" in changes:
+        check_target(changes["url"], allow_private=allow_private, resolve=resolve)
     if "filter" in changes:
         row.filter = normalize_filter(session, changes["filter"])
     for name in ("url", "description", "secret"):

@@ -2,11 +2,12 @@
 
 A backup is one JSON object a line. The first line names the format and the schema
 revision; then come (``entity`` says which), in this order and each in id order, model
-versions, API keys, outlets, claims, verdicts, reports, score history, the audit log,
-webhook subscriptions, outbox events and their deliveries; the last line counts
-what came before it, so a truncated file is refused. A report line carries its report as
-an interchange-format record (``record``, what ``srs import`` reads) plus what the format
-does not hold: its id, the ids it refers to, when it was recorded and its retraction.
+versions, API keys, outlets with their aliases and domains, claims, verdicts, reports,
+score history, the audit log, webhook subscriptions, outbox events and their deliveries;
+the last line counts what came before it, so a truncated file is refused. A report line
+carries its report as an interchange-format record (``record``, what ``srs import``
+reads) plus what the format does not hold: its id, the ids it refers to, when it was
+recorded and its retraction.
 
 Ids are kept, so links clients hold (``/claims/17``) stay valid after a restore, and
 scores are copied as stored (with their history), not recomputed; ``srs check`` (or the
@@ -54,6 +55,8 @@ from models import (
     ModelVersion,
     OutboxEvent,
     Outlet,
+    OutletAlias,
+    OutletDomain,
     Report,
     ScoreHistory,
     Subscription,
@@ -71,6 +74,8 @@ KINDS: dict[str, type[Base]] = {
     "model_version": ModelVersion,
     "api_key": ApiKey,
     "outlet": Outlet,
+    "outlet_alias": OutletAlias,
+    "outlet_domain": OutletDomain,
     "claim": Claim,
     "verdict": Verdict,
     "report": Report,
@@ -438,7 +443,7 @@ def stored_rows(connection: Connection) -> int:
 
 def empty_database(connection: Connection) -> None:
     """Delete every row of every table (inside the caller's transaction)."""
-    connection.execute(Report.__table__.update().values(cites_id=None))
+    connection.execute(Report.__table__.update().values(cites_id=None, cites_inferred=False))
     for table in reversed(Base.metadata.sorted_tables):
         connection.execute(table.delete())
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -43,10 +43,13 @@ from service.newsroom.recording import (
     check_cited,
     check_cites_same_claim,
     check_claim_text,
+    check_published_at,
     check_unchanged,
     new_report_key,
     verdict_is_new,
 )
+from service.newsroom.report_identity import ReportFacts
+from service.newsroom.report_matching import ReportMatcher
 from service.newsroom.rescoring import history_row, score_changed, score_columns
 from service.newsroom.stored_reports import evidence_by_claim, stored_reports
 
@@ -90,13 +93,14 @@ class _StoredReport:
     published_at: datetime | None
     url: str | None
     quote: str | None
+    cites_inferred: bool = False
+    independent: bool = False
 
     def content(self) -> tuple:
         # Keys and names are unique, so they compare as the recorder compares ids.
         return (
             self.claim_key,
             self.outlet_name,
-            self.cites_key,
             self.stance,
             self.attribution,
             self.source,
@@ -104,7 +108,18 @@ class _StoredReport:
             self.published_at,
             self.url,
             self.quote,
+            self.independent,
         )
+
+
+def _same_content(existing: _StoredReport | _NewReport, new: _NewReport) -> bool:
+    """The recorder's comparison of a report stored under a key with a record sent under
+    it: the same content, and the same citation, or an inferred one where the record names
+    none (the link was the service's reading, not the sender's)."""
+    cites = new.cites.key if new.cites is not None else None
+    return existing.content() == new.content() and (
+        existing.cites_key == cites or (existing.cites_inferred and cites is None)
+    )
 
 
 @dataclass
@@ -115,10 +130,15 @@ class _NewReport:
     cites: _StoredReport | _NewReport | None
     record: InterchangeRecord
     id: int | None = None
+    cites_inferred: bool = False
 
     @property
     def claim_key(self) -> str:
         return self.claim.key
+
+    @property
+    def cites_key(self) -> str | None:
+        return self.cites.key if self.cites is not None else None
 
     # What the report.recorded event reads from a stored report.
     @property
@@ -143,11 +163,9 @@ class _NewReport:
 
     def content(self) -> tuple:
         r = self.record
-        cites_key = self.cites.key if self.cites is not None else None
         return (
             self.claim.key,
             self.outlet.name,
-            cites_key,
             r.stance,
             r.attribution,
             r.source,
@@ -155,6 +173,7 @@ class _NewReport:
             r.published_at,
             r.url,
             r.quote,
+            r.independent,
         )
 
     def evidence(self) -> ReportEvidence:
@@ -181,7 +200,7 @@ class BulkBatch:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         # Outlets go through the recorder: the same slugs, priors and rationale, and new
         # outlets are few.
-        self.recorder = ReportRecorder(session, actor=actor)
+        self.recorder = ReportRecorder(session, actor=actor, create_unknown_outlets=True)
         self.params: ModelParameters = self.recorder.params
         self.summary = RecordingSummary()
         self.claims: dict[str, _ClaimRow] = {}
@@ -190,6 +209,10 @@ class BulkBatch:
         self.new_reports: list[_NewReport] = []
         self.verdicts: list[tuple[_ClaimRow, bool]] = []
         self.touched: dict[str, _ClaimRow] = {}
+        # One vote per report, by the recorder's rules; keys of duplicates, for citations.
+        self.matcher = ReportMatcher()
+        self.now = utcnow()
+        self.duplicate_keys: dict[str, _StoredReport | _NewReport | SimpleNamespace] = {}
 
     # -- reading what the batch names ---------------------------------------------------------
     def _in(self, column, values: Sequence):
@@ -226,6 +249,8 @@ class BulkBatch:
             )
             for claim_id, verdict in rows:
                 stored_ids[claim_id].verdict = verdict
+        for ids in _chunks(sorted(stored_ids)):
+            self.matcher.load(self.session, {i: stored_ids[i].key for i in ids})
         names = sorted({r.outlet for r in records})
         columns = (Outlet.id, Outlet.name, Outlet.slug, Outlet.kind, Outlet.prior_reliability)
         for chunk in _chunks(names):
@@ -253,6 +278,8 @@ class BulkBatch:
                 published_at=row.published_at,
                 url=row.url,
                 quote=row.quote,
+                cites_inferred=row.cites_inferred,
+                independent=row.independent,
             )
 
     # -- the recorder's rules, line by line ----------------------------------------------------
@@ -261,6 +288,7 @@ class BulkBatch:
         if claim is None:
             claim = _ClaimRow(key=record.claim_key, text=record.claim, new=True)
             self.claims[claim.key] = claim
+            self.matcher.start_claim(claim.key)
             self.summary.claims_created += 1
         check_claim_text(record.claim_key, claim.text, record.claim, line)
         return claim
@@ -277,30 +305,53 @@ class BulkBatch:
         self.touched[claim.key] = claim
 
     def add(self, record: InterchangeRecord, line: int) -> None:
+        check_published_at(record, line, self.now)
         claim = self._claim_for(record, line)
         outlet = self.outlets.get(record.outlet)
-        if outlet is None:  # not stored: the recorder makes it as it would
-            outlet = self.outlets[record.outlet] = self.recorder.outlet_for(record.outlet)
+        if outlet is None:  # not an exact stored name: the recorder resolves or makes it
+            outlet = self.recorder.outlet_for(record.outlet, record.url, line)
         cites = None
         if record.cites is not None:
-            cites = self.reports.get(record.cites)
+            cites = self.reports.get(record.cites) or self.duplicate_keys.get(record.cites)
             check_cited(record, cites is not None, line)
         if cites is not None:
             check_cites_same_claim(cites.claim_key == claim.key, line)
         key = record.report_key or new_report_key()
         report = _NewReport(key=key, claim=claim, outlet=outlet, cites=cites, record=record)
-        existing = self.reports.get(key)
+        existing = self.reports.get(key) if record.report_key else None
         if existing is not None:
-            check_unchanged(key, existing.content() == report.content(), line)
+            check_unchanged(key, _same_content(existing, report), line)
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return
+        facts = ReportFacts.of_record(record, outlet.id, cites, self.now)
+        match = self.matcher.match(facts)
+        if match.duplicate_of is not None:
+            if record.report_key is not None:  # later lines may cite it by this key
+                self.duplicate_keys[record.report_key] = self._citable(match.duplicate_of)
+            self.summary.reports_duplicate += 1
+            self._apply_verdict(claim, record.verdict, line)
+            return
+        if cites is None and match.echo_of is not None:
+            report.cites = self._citable(match.echo_of)
+            report.cites_inferred = True
+            self.summary.echoes_inferred += 1
+        elif record.cites_inferred:
+            report.cites_inferred = True
+        self.matcher.remember(replace(facts, ref=report, cites=report.cites, key=key))
         self.reports[key] = report
         self.new_reports.append(report)
         claim.reports.append(report)
         self.touched[claim.key] = claim
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
+
+    def _citable(self, facts: ReportFacts) -> _NewReport | SimpleNamespace:
+        """A matched report as a citation: a report of this batch, or a stored one's id,
+        key and claim."""
+        if isinstance(facts.ref, _NewReport):
+            return facts.ref
+        return SimpleNamespace(id=facts.ref, key=facts.key, claim_key=facts.claim)
 
     # -- scoring and writing -------------------------------------------------------------------
     def _scores(self) -> dict[str, ClaimScore]:
@@ -368,6 +419,7 @@ class BulkBatch:
         _update_claims(self.session, updates)
         writer.insert(ScoreHistory.__table__, history)
         self.summary.outlets_created = self.recorder.summary.outlets_created
+        self.summary.new_outlets = self.recorder.summary.new_outlets
         return self.summary
 
 
@@ -406,6 +458,8 @@ def _report_row(report: _NewReport, now: datetime) -> dict[str, Any]:
         "source": r.source,
         "interested_party": r.interested_party,
         "cites_id": report.cites.id if report.cites is not None else None,
+        "cites_inferred": report.cites_inferred,
+        "independent": r.independent,
         "published_at": r.published_at,
         "url": r.url,
         "quote": r.quote,
@@ -441,13 +495,14 @@ class _ExecutemanyWriter:
             del row["id"]
             if isinstance(report.cites, _NewReport):
                 row["cites_id"] = None
+                row["cites_inferred"] = False  # set with the link below
             rows.append(row)
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = self.connection.execute(statement, rows).scalars().all()
         for report, report_id in zip(reports, ids, strict=True):
             report.id = report_id
         citing = [
-            {"b_id": r.id, "cites_id": r.cites.id}
+            {"b_id": r.id, "cites_id": r.cites.id, "cites_inferred": r.cites_inferred}
             for r in reports
             if isinstance(r.cites, _NewReport)
         ]

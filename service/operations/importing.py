@@ -17,6 +17,7 @@ from models import Claim
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
 from service.newsroom.model_store import active_parameters
+from service.newsroom.outlet_directory import store_seed_names
 from service.newsroom.outlets import NewOutlet
 from service.newsroom.recording import IMPORT_ACTOR, RecordingSummary, ReportRecorder
 from service.newsroom.rescoring import rescore_claims
@@ -30,10 +31,12 @@ def record_seed_story(
 ) -> RecordingSummary:
     """The seed story (read and validated whole by the seed command before anything is
     written: :func:`service.cli.data.load_seed_story`); idempotent."""
+    outlets = list(outlets)
     recorder = ReportRecorder(session, actor=SEED_ACTOR)
     for outlet in outlets:
         recorder.ensure_outlet(outlet)
     session.flush()
+    store_seed_names(session, outlets)
     for line, record in enumerate(reports, start=1):
         recorder.add(record, line)
     return recorder.finish(cause="seed story loaded")
@@ -45,6 +48,9 @@ def _merge(total: RecordingSummary, part: RecordingSummary) -> None:
     total.claims_created += part.claims_created
     total.outlets_created += part.outlets_created
     total.verdicts_created += part.verdicts_created
+    total.reports_duplicate += part.reports_duplicate
+    total.echoes_inferred += part.echoes_inferred
+    total.new_outlets.extend(part.new_outlets)
 
 
 def import_stream(
@@ -71,7 +77,9 @@ def import_stream(
             if bulk:
                 part = import_batch(uow.session, batch, actor=IMPORT_ACTOR, cause="import")
             else:
-                recorder = ReportRecorder(uow.session, actor=IMPORT_ACTOR)
+                recorder = ReportRecorder(
+                    uow.session, actor=IMPORT_ACTOR, create_unknown_outlets=True
+                )
                 for line, record in batch:
                     recorder.add(record, line)
                 part = recorder.finish(cause="import")

@@ -32,6 +32,13 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String(metadata={"example": "The request body is invalid."})
     instance = ma.fields.String()
     errors = ma.fields.Dict(metadata={"description": "Field-level messages, by location and field"})
+    suggestions = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "On a report naming an unknown outlet: the closest known outlets "
+            "(outlet_id, name, matched, score)"
+        },
+    )
 
 
 class Problem(Exception):
@@ -48,8 +55,11 @@ class Problem(Exception):
         title: str | None = None,
         errors: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ):
         super().__init__(detail)
+        # RFC 9457 extension members, beside the standard ones (e.g. "suggestions").
+        self.extensions = dict(extensions or {})
         self.detail = detail
         if status is not None:
             self.status = status
@@ -112,8 +122,10 @@ def problem_response(
     detail: str | None = None,
     errors: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body: dict[str, Any] = {**(extensions or {})}
+    body.update({"type": "about:blank", "title": title, "status": status})
     if detail:
         body["detail"] = detail
     if errors:
@@ -146,7 +158,9 @@ def render_problem(error: Problem) -> Response:
     headers = dict(error.headers)
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="srs"')
-    return problem_response(error.status, error.title, error.detail, error.errors, headers)
+    return problem_response(
+        error.status, error.title, error.detail, error.errors, headers, error.extensions
+    )
 
 
 def render_newsroom_error(error: newsroom.NewsroomError) -> Response:

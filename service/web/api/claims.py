@@ -178,5 +178,12 @@ class ClaimVerdict(MethodView):
     def post(self, fields, claim_id):
         """Resolve the claim true or false (verdict scope). The verdict teaches the model."""
         session = request_uow().session
-        resolve_claim(session, claim_id, fields["verdict"], fields["note"], current_caller())
+        resolve_claim(
+            session,
+            claim_id,
+            fields["verdict"],
+            fields["note"],
+            current_caller(),
+            replaces_verdict=fields["replaces_verdict"],
+        )
         return score_view(session.get(Claim, claim_id))

@@ -32,6 +32,55 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 
 
+# -- JSON values as they are: no coercion (issue 14, item 3) -----------------------------------
+# marshmallow reads "true", 1 and "yes" as booleans, "0.5" as a number and a bare date as a
+# date-time. A request body is JSON, which has booleans and numbers of its own: these fields
+# take only those, so {"verdict": "true"} or {"verdict": 0} is a 422, never a verdict.
+# (Query strings are text by nature; their schemas keep marshmallow's parsing.)
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON boolean: ``true`` or ``false``, nothing else."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictInteger(ma.fields.Integer):
+    """A JSON integer (not a boolean, a string or a float)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictFloat(ma.fields.Float):
+    """A JSON number (not a boolean or a string)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class StrictDateTime(ma.fields.AwareDateTime):
+    """An RFC 3339 date-time with its offset ("2024-11-18T10:00:00Z"); not a bare date,
+    not a time without a zone."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not RFC3339.match(value):
+            raise ma.ValidationError(
+                "Must be a date-time with a time zone, such as 2024-11-18T10:00:00Z."
+            )
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictSchema(ma.Schema):
     """Unknown fields are an error everywhere (set once, here)."""
 

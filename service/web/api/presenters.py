@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import Claim, Outlet, Report
-from scoring.attribution import reliability_letter
+from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
@@ -64,6 +64,8 @@ def report_view(report: Report) -> dict[str, Any]:
         "interested_party": report.interested_party,
         "cites": report.cites.key if report.cites is not None else None,
         "cites_id": report.cites_id,
+        "cites_inferred": report.cites_inferred,
+        "independent": report.independent,
         "published_at": report.published_at,
         "url": report.url,
         "quote": report.quote,
@@ -77,6 +79,10 @@ def outlet_view(outlet: Outlet, params: ModelParameters, n_reports: int | None =
     reliability = params.outlet_reliability.get(outlet.name)
     if reliability is None:
         reliability = outlet.learned_reliability or outlet.prior_reliability
+    if reliability is None:  # unvetted, no record: scored as its kind
+        reliability = params.kind_reliability.get(outlet.kind)
+    if reliability is None:
+        reliability = OUTLET_KIND_PRIORS[outlet.kind].reliability
     return {
         "id": outlet.id,
         "name": outlet.name,
@@ -85,6 +91,7 @@ def outlet_view(outlet: Outlet, params: ModelParameters, n_reports: int | None =
         "kind": outlet.kind,
         "prior_reliability": outlet.prior_reliability,
         "prior_rationale": outlet.prior_rationale,
+        "vetted": outlet.vetted,
         "learned_reliability": outlet.learned_reliability,
         "reliability": reliability,
         "grade": reliability_letter(reliability),

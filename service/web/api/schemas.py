@@ -8,7 +8,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from scoring.vocabulary import ATTRIBUTIONS, CLAIM_STATUSES, OUTLET_KINDS, STANCES
-from service.web.api.common import StrictSchema
+from service.web.api.common import (
+    StrictBoolean,
+    StrictDateTime,
+    StrictFloat,
+    StrictInteger,
+    StrictSchema,
+)
 
 
 class RoundedFloat(ma.fields.Float):
@@ -34,10 +40,21 @@ class RoundedFloat(ma.fields.Float):
 
 
 Str = ma.fields.String
-Int = ma.fields.Integer
-Float = RoundedFloat
-Bool = ma.fields.Boolean
-DateTime = ma.fields.AwareDateTime
+
+
+class StrictRoundedFloat(StrictFloat, RoundedFloat):
+    """A JSON number in (never "0.8"), answered to 4 decimals."""
+
+
+# JSON bodies: values as JSON types them, never coerced (see service.web.api.common).
+Int = StrictInteger
+Float = StrictRoundedFloat
+Bool = StrictBoolean
+DateTime = StrictDateTime
+# Query strings are text: their numbers and times are parsed from it.
+QueryInt = ma.fields.Integer
+QueryFloat = ma.fields.Float
+QueryDateTime = ma.fields.AwareDateTime
 List = ma.fields.List
 Nested = ma.fields.Nested
 
@@ -85,11 +102,22 @@ class OutletSchema(StrictSchema):
     kind = Str(
         required=True, validate=validate.OneOf(OUTLET_KINDS), metadata={"example": "wire_agency"}
     )
-    prior_reliability = Float(required=True, validate=PROBABILITY, metadata={"example": 0.85})
+    # Null for an outlet created unvetted from an unknown name, which is scored as its
+    # kind until given one (OutletInSchema: an admin's new outlet comes with one).
+    prior_reliability = Float(
+        required=True, allow_none=True, validate=PROBABILITY, metadata={"example": 0.85}
+    )
     prior_rationale = Str(
         required=True,
         validate=LONG_TEXT,
         metadata={"example": "Wire agency with a corrections policy."},
+    )
+    vetted = Bool(
+        dump_only=True,
+        metadata={
+            "description": "False for an outlet created from a name nobody had entered "
+            "(a report with new_outlet, or srs import), until an admin vets it"
+        },
     )
     learned_reliability = Float(dump_only=True, allow_none=True)
     reliability = Float(dump_only=True, metadata={"description": "What scoring uses now"})
@@ -99,12 +127,63 @@ class OutletSchema(StrictSchema):
     updated_at = DateTime(dump_only=True)
 
 
+class OutletInSchema(OutletSchema):
+    """An outlet an admin adds: vetted, so it comes with a prior."""
+
+    prior_reliability = Float(required=True, validate=PROBABILITY, metadata={"example": 0.85})
+
+
 class OutletPatchSchema(StrictSchema):
     name = Str(validate=NAME)
     country = Str(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     kind = Str(validate=validate.OneOf(OUTLET_KINDS))
     prior_reliability = Float(validate=PROBABILITY)
     prior_rationale = Str(validate=LONG_TEXT)
+    vetted = Bool(metadata={"description": "true once an admin has judged the outlet"})
+
+
+class OutletAliasSchema(StrictSchema):
+    id = Int(dump_only=True)
+    alias = Str(required=True, validate=NAME, metadata={"example": "MEE"})
+    normalised = Str(
+        dump_only=True,
+        metadata={
+            "example": "mee",
+            "description": "What names are compared by: case, punctuation, a leading 'The', "
+            "diacritics and spacing folded. Unique across outlets.",
+        },
+    )
+    created_at = DateTime(dump_only=True)
+
+
+class OutletDomainSchema(StrictSchema):
+    id = Int(dump_only=True)
+    domain = Str(
+        required=True,
+        validate=[validate.Length(min=1, max=2000), NOT_BLANK],
+        metadata={
+            "example": "middleeasteye.net",
+            "description": "A host or a URL; stored as the host, lower-case, without 'www.'. "
+            "A report whose url is on it (or on a subdomain) names this outlet.",
+        },
+    )
+    created_at = DateTime(dump_only=True)
+
+
+class OutletMergeSchema(StrictSchema):
+    from_outlet_id = Int(
+        required=True,
+        validate=ID,
+        metadata={
+            "description": "The outlet merged into this one: its reports, aliases and domains "
+            "move here, its name becomes an alias of this one, and it is deleted"
+        },
+    )
+
+
+class OutletMergedSchema(ma.Schema):
+    outlet = Nested(OutletSchema)
+    reports_moved = Int()
 
 
 class OutletListArgs(StrictSchema):
@@ -186,15 +265,42 @@ class ClaimPatchSchema(StrictSchema):
     text = Str(required=True, validate=LONG_TEXT)
 
 
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class OutletRef(ma.fields.Field):
+    """An outlet named in a query by its id (digits) or its slug."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Must be an outlet id or slug.")
+        if value.isascii() and value.isdigit():
+            number = int(value)
+            if not 1 <= number <= MAX_ID:
+                raise ma.ValidationError(f"An outlet id is 1 to {MAX_ID}.")
+            return number
+        if len(value) > 200 or not re.match(SLUG_PATTERN, value):
+            raise ma.ValidationError("Must be an outlet id or slug (such as 'reuters').")
+        return value
+
+
 CLAIM_SORTS = ("confidence", "-confidence", "change", "-change", "updated", "-updated", "id")
 
 
 class ClaimListArgs(StrictSchema):
     status = Str(validate=validate.OneOf(CLAIM_STATUSES))
-    min_confidence = Float(validate=validate.Range(min=0, max=1))
-    max_confidence = Float(validate=validate.Range(min=0, max=1))
-    outlet = Int(validate=ID, metadata={"description": "Only claims this outlet reported"})
-    updated_since = DateTime()
+    min_confidence = QueryFloat(validate=validate.Range(min=0, max=1))
+    max_confidence = QueryFloat(validate=validate.Range(min=0, max=1))
+    outlet = OutletRef(
+        metadata={
+            "description": "Only claims this outlet reported: its id or its slug",
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "maxLength": 200, "pattern": SLUG_PATTERN},
+            ],
+        }
+    )
+    updated_since = QueryDateTime()
     q = Str(validate=QUERY_TEXT, metadata={"description": "Words the claim's text contains"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
 
@@ -205,7 +311,7 @@ class SimilarArgs(StrictSchema):
         validate=QUERY_TEXT,
         metadata={"description": f"The text to match, at most {QUERY_TEXT_MAX} characters"},
     )
-    k = Int(load_default=5, validate=validate.Range(min=1, max=50))
+    k = QueryInt(load_default=5, validate=validate.Range(min=1, max=50))
 
 
 class SimilarClaimSchema(ma.Schema):
@@ -218,6 +324,13 @@ class SimilarClaimSchema(ma.Schema):
 class VerdictSchema(StrictSchema):
     verdict = Bool(required=True, metadata={"description": "true: the claim is true"})
     note = Str(load_default="", validate=validate.Length(max=10_000))
+    replaces_verdict = Bool(
+        load_default=False,
+        metadata={
+            "description": "Required (true) to change a claim resolved the other way; the "
+            "new verdict is recorded as replacing it. Without it such a change is a 409."
+        },
+    )
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -254,7 +367,22 @@ class ReportInSchema(StrictSchema):
     )
     report_key = Str(validate=KEY, metadata={"example": "reuters-2024-11-18-turkish-denial"})
     outlet_id = Int(validate=ID)
-    outlet = Str(validate=NAME, metadata={"example": "Reuters"})
+    outlet = Str(
+        validate=NAME,
+        metadata={
+            "example": "Reuters",
+            "description": "The outlet's name, slug or an alias (case, punctuation, a leading "
+            "'The' and diacritics do not matter); else the domain of url names it. An "
+            "unknown name is refused with suggestions unless new_outlet is true.",
+        },
+    )
+    new_outlet = Bool(
+        load_default=False,
+        metadata={
+            "description": "Create the outlet (unvetted, without a prior of its own) if its "
+            "name is not known. Not part of the interchange format."
+        },
+    )
     stance = Str(required=True, validate=validate.OneOf(STANCES), metadata={"example": "denies"})
     attribution = Str(
         load_default="unattributed",
@@ -265,6 +393,13 @@ class ReportInSchema(StrictSchema):
         allow_none=True, validate=SHORT_TEXT, metadata={"example": "Turkish diplomatic source"}
     )
     interested_party = Bool(load_default=False)
+    independent = Bool(
+        load_default=False,
+        metadata={
+            "description": "The sender says this report is its own reporting, not an echo: it "
+            "is never inferred to repeat another outlet's report"
+        },
+    )
     cites = KeyOrId(
         allow_none=True,
         metadata={
@@ -275,7 +410,14 @@ class ReportInSchema(StrictSchema):
             ],
         },
     )
-    published_at = DateTime(allow_none=True, metadata={"example": "2024-11-18T10:00:00Z"})
+    published_at = DateTime(
+        allow_none=True,
+        metadata={
+            "example": "2024-11-18T10:00:00Z",
+            "description": "When the outlet published it; not more than 10 minutes ahead of "
+            "the service's clock",
+        },
+    )
     url = Str(
         allow_none=True,
         validate=[validate.Length(max=2000), validate.Regexp(URL_PATTERN)],
@@ -305,6 +447,13 @@ class ReportSchema(ma.Schema):
     interested_party = Bool()
     cites = Str(allow_none=True)
     cites_id = Int(allow_none=True)
+    cites_inferred = Bool(
+        metadata={
+            "description": "The citation was inferred from near-identical wording to an "
+            "earlier report of another outlet, not stated by the sender"
+        }
+    )
+    independent = Bool()
     published_at = DateTime(allow_none=True)
     url = Str(allow_none=True)
     quote = Str(allow_none=True)
@@ -314,14 +463,34 @@ class ReportSchema(ma.Schema):
 
 
 class WarningSchema(ma.Schema):
-    code = Str(metadata={"example": "similar_claim"})
+    code = Str(
+        metadata={
+            "example": "similar_claim",
+            "description": "similar_claim, outlet_resolved (the outlet name was read as "
+            "another spelling of a known outlet) or outlet_created (an unknown outlet was "
+            "created unvetted, as new_outlet asked)",
+        }
+    )
     message = Str()
     claim_id = Int(allow_none=True)
     similarity = Float(allow_none=True)
+    outlet_id = Int(allow_none=True)
+
+
+OUTCOMES = ("created", "unchanged", "duplicate")
+OUTCOME_DESCRIPTION = (
+    "created; unchanged (its report_key is stored with the same content); duplicate (the "
+    "same report as one stored: same outlet, claim and stance, and the same url, quote, or "
+    "source within the window; nothing was stored or counted, report is the stored one)"
+)
 
 
 class RecordedReportSchema(ma.Schema):
     report = Nested(ReportSchema)
+    outcome = Str(validate=validate.OneOf(OUTCOMES), metadata={"description": OUTCOME_DESCRIPTION})
+    duplicate_of = Int(
+        allow_none=True, metadata={"description": "The stored report's id, for a duplicate"}
+    )
     claim_id = Int()
     score = Nested(ScoreSchema)
     warnings = List(Nested(WarningSchema))
@@ -333,6 +502,10 @@ class BatchInSchema(StrictSchema):
 
 class BatchOutSchema(ma.Schema):
     reports = List(Nested(ReportSchema))
+    outcomes = List(
+        Str(validate=validate.OneOf(OUTCOMES)),
+        metadata={"description": "One per report, in order: " + OUTCOME_DESCRIPTION},
+    )
     scores = List(Nested(ScoreSchema))
     warnings = List(Nested(WarningSchema))
 

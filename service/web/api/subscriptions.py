@@ -9,6 +9,7 @@ events. A newsroom asks its admin for a webhook as it asks for a key.
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import validate
 from sqlalchemy import select
@@ -25,7 +26,16 @@ from service.newsroom.subscriptions import (
     subscription_view,
     update_subscription,
 )
-from service.web.api.common import Blueprint, PagedSelect, StrictSchema, paginate, write_operation
+from service.web.api.common import (
+    Blueprint,
+    PagedSelect,
+    StrictBoolean,
+    StrictFloat,
+    StrictInteger,
+    StrictSchema,
+    paginate,
+    write_operation,
+)
 from service.web.api.schemas import HTTP_URL_PATTERN
 from service.web.auth import current_caller, requires
 from service.web.database import request_uow
@@ -55,11 +65,11 @@ class OutletRef(ma.fields.Field):
 
 
 class ThresholdsSchema(StrictSchema):
-    above = ma.fields.Float(
+    above = StrictFloat(
         validate=PROBABILITY,
         metadata={"description": "Notify when the confidence goes above this", "example": 0.8},
     )
-    below = ma.fields.Float(
+    below = StrictFloat(
         validate=PROBABILITY,
         metadata={"description": "Notify when the confidence goes below this", "example": 0.2},
     )
@@ -84,7 +94,7 @@ class FilterSchema(StrictSchema):
         metadata={"example": ["claim.score_changed", "claim.resolved"]},
     )
     claim_ids = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)),
+        StrictInteger(validate=validate.Range(min=1, max=2**31 - 1)),
         validate=validate.Length(min=1, max=1000),
     )
     outlets = ma.fields.List(
@@ -103,7 +113,7 @@ class FilterSchema(StrictSchema):
         },
     )
     thresholds = ma.fields.Nested(ThresholdsSchema)
-    verdicts = ma.fields.List(ma.fields.Boolean(), validate=validate.Length(min=1, max=2))
+    verdicts = ma.fields.List(StrictBoolean(), validate=validate.Length(min=1, max=2))
 
 
 class SubscriptionSchema(StrictSchema):
@@ -145,7 +155,7 @@ class SubscriptionPatchSchema(StrictSchema):
     url = ma.fields.String(validate=WEBHOOK_URL)
     description = ma.fields.String(validate=validate.Length(max=500))
     filter = ma.fields.Nested(FilterSchema, allow_none=True)
-    active = ma.fields.Boolean(metadata={"description": "false cancels the deliveries still owed"})
+    active = StrictBoolean(metadata={"description": "false cancels the deliveries still owed"})
     secret = ma.fields.String(
         load_only=True, validate=SECRET, metadata={"description": "A new signing secret"}
     )
@@ -201,7 +211,12 @@ class Subscriptions(MethodView):
     def post(self, fields):
         """Subscribe a URL to events. Each delivery is a POST of the event JSON signed with
         the secret (header X-SRS-Signature); the answer shows the secret, once."""
-        row, secret = create_subscription(request_uow().session, fields, current_caller())
+        row, secret = create_subscription(
+            request_uow().session,
+            fields,
+            current_caller(),
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+        )
         body = {**subscription_view(row), "secret": secret}
         return body, {"Location": f"/api/v1/subscriptions/{row.id}"}
 
@@ -224,7 +239,13 @@ class SubscriptionById(MethodView):
         its ETag). Deactivating cancels the deliveries still owed."""
         row = _get(subscription_id)
         blp.check_etag(subscription_view(row), SubscriptionSchema)
-        update_subscription(request_uow().session, row, changes, current_caller())
+        update_subscription(
+            request_uow().session,
+            row,
+            changes,
+            current_caller(),
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+        )
         return subscription_view(row)
 
     @write_operation("admin", idempotent=False)

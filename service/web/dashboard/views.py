@@ -273,16 +273,34 @@ def claim_verdict(claim_id: int):
         abort(401, "Sign in with a key that has the verdict scope.")
     if not scope_allows(caller.scope, "verdict"):
         abort(403, "Your key cannot resolve claims: it needs the verdict scope.")
-    form = {name: request.form[name] for name in ("verdict", "note") if name in request.form}
+    form = {
+        name: request.form[name]
+        for name in ("verdict", "note", "replaces_verdict")
+        if name in request.form
+    }
+    # A form sends text; the schema takes JSON booleans only, so the form's own two
+    # values are read here and anything else is refused by the schema.
+    booleans = {"true": True, "false": False}
+    loaded = {
+        name: booleans.get(value, value) if name != "note" else value
+        for name, value in form.items()
+    }
     try:
-        fields = VerdictSchema().load(form)
+        fields = VerdictSchema().load(loaded)
     except ma.ValidationError as error:
         context = claim_page_context(claim_id)
         context.update(form_errors=error.messages, form=form)
         return render_template("dashboard/claim.html", **context), 422
     uow = request_uow()
     g.caller = caller
-    resolve_claim(uow.session, claim_id, fields["verdict"], fields["note"], caller)
+    resolve_claim(
+        uow.session,
+        claim_id,
+        fields["verdict"],
+        fields["note"],
+        caller,
+        replaces_verdict=fields["replaces_verdict"],
+    )
     uow.commit()
     for run_after_commit in g.pop("after_commit", ()):
         run_after_commit()
