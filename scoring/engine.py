@@ -308,6 +308,11 @@ def _describe_uncounted(member: WeighedReport, cluster: _Cluster) -> str:
     reports = {m.key: m.report for m in cluster.members}
     if member.key in cluster.echoes:
         repeated = reports[cited_key(report)]
+        if report.cites_inferred:
+            return (
+                f"{report.outlet} repeats {_possessive(repeated.outlet)} report "
+                "(inferred from near-identical wording): not independent"
+            )
         return f"{report.outlet} repeats {_possessive(repeated.outlet)} report: not independent"
     counted = next((m.report for m in cluster.counted if m.report.stance == report.stance), None)
     if counted is None:

@@ -38,6 +38,9 @@ class ReportEvidence:
     outlet_reliability: float | None = None
     outlet_kind: str | None = None
     published_at: datetime | None = None
+    # The service linked ``cites`` itself, from near-identical wording: the explanation says
+    # so, since an editor may know better than the text match.
+    cites_inferred: bool = False
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,7 @@ def report_evidence(
         outlet_reliability=outlet_prior,
         outlet_kind=outlet_kind,
         published_at=record.published_at,
+        cites_inferred=record.cites_inferred,
     )
 
 

@@ -381,3 +381,20 @@ def test_seed_story_explanation_adds_up_and_is_ordered():
     sizes = [abs(c.log_odds) for c in score.contributions]
     assert sizes == sorted(sizes, reverse=True)
     assert score.contributions[0].counted_report == "toi"
+
+
+def test_an_inferred_echo_is_explained_as_inferred_and_adds_nothing():
+    original = ReportEvidence("r1", "Kan", "supports", "anonymous_source", outlet_reliability=0.75)
+    stated = ReportEvidence("r2", "Ynet", "supports", cites="r1", outlet_reliability=0.6)
+    inferred = ReportEvidence(
+        "r2", "Ynet", "supports", cites="r1", outlet_reliability=0.6, cites_inferred=True
+    )
+    params = default_parameters()
+    with_stated = score_claim([original, stated], params)
+    with_inferred = score_claim([original, inferred], params)
+    assert with_inferred.confidence == with_stated.confidence
+    assert with_inferred.confidence == score_claim([original], params).confidence
+    (reason,) = (c.reason for c in with_inferred.contributions if "r2" in c.members)
+    assert "Ynet repeats Kan's report (inferred from near-identical wording)" in reason
+    (stated_reason,) = (c.reason for c in with_stated.contributions if "r2" in c.members)
+    assert "inferred" not in stated_reason

@@ -45,6 +45,7 @@ EVIDENCE_COLUMNS = (
     Outlet.prior_reliability,
     Outlet.kind,
     Report.published_at,
+    Report.cites_inferred,
 )
 
 

@@ -188,6 +188,7 @@ class _NewReport:
             outlet_reliability=self.outlet.prior_reliability,
             outlet_kind=self.outlet.kind,
             published_at=self.record.published_at,
+            cites_inferred=self.cites_inferred,
         )
 
 

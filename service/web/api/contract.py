@@ -106,6 +106,13 @@ OPERATION_IDS = {
     ("post", "/outlets"): "create_outlet",
     ("get", "/outlets/{outlet_id}"): "get_outlet",
     ("patch", "/outlets/{outlet_id}"): "update_outlet",
+    ("post", "/outlets/{outlet_id}/merge"): "merge_outlet",
+    ("get", "/outlets/{outlet_id}/aliases"): "list_outlet_aliases",
+    ("post", "/outlets/{outlet_id}/aliases"): "add_outlet_alias",
+    ("delete", "/outlets/{outlet_id}/aliases/{row_id}"): "remove_outlet_alias",
+    ("get", "/outlets/{outlet_id}/domains"): "list_outlet_domains",
+    ("post", "/outlets/{outlet_id}/domains"): "add_outlet_domain",
+    ("delete", "/outlets/{outlet_id}/domains/{row_id}"): "remove_outlet_domain",
     ("get", "/claims"): "list_claims",
     ("post", "/claims"): "create_claim",
     ("get", "/claims/similar"): "find_similar_claims",
@@ -184,8 +191,9 @@ def name_enum_values(node: Any) -> None:
 NOT_ALWAYS_PRESENT = {
     # Explanations are stored with the score; ones stored before a field existed lack it.
     "Contribution": {"outlets", "counted_report"},
-    # problem+json: type, title and status always; detail and errors when there are some.
-    "Problem": {"detail", "instance", "errors"},
+    # problem+json: type, title and status always; detail, errors and (for an unknown
+    # outlet) suggestions when there are some.
+    "Problem": {"detail", "instance", "errors", "suggestions"},
 }
 # Response schemas whose ``required`` stays as written: the ClaimReview JSON-LD (its own
 # rules, in claimreview.py), flask-smorest's pagination header, and a subscription's filter,
