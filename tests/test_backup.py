@@ -58,7 +58,7 @@ def _populate(database_url: str) -> dict[str, str]:
             "published_at": "2024-11-20T10:11:12.345678Z",
             "interested_party": True,
         },
-        headers=admin,
+        headers={**admin, "Idempotency-Key": "backup-first"},  # a stored response
     )
     assert first.status_code == 201, first.get_json()
     report = first.get_json()["report"]
