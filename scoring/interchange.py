@@ -39,6 +39,8 @@ KNOWN_FIELDS = frozenset(
         "story",
         "independent",
         "cites_inferred",
+        "retracted_at",
+        "retraction_reason",
     }
 )
 MAX_TEXT_LENGTH = 10_000
@@ -80,6 +82,9 @@ class InterchangeRecord:
     independent: bool = False
     # ``cites`` was inferred from near-identical wording, not stated by the sender.
     cites_inferred: bool = False
+    # A retracted report: kept (others may cite it) but not counted in any score.
+    retracted_at: datetime | None = None
+    retraction_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object, leaving out empty optional fields."""
@@ -152,15 +157,11 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
     interested, independent, inferred = (
         _flag(obj, name, line) for name in ("interested_party", "independent", "cites_inferred")
     )
-    published_raw = _text(obj, "published_at", line, False)
-    published_at = None
-    if published_raw is not None:
-        try:
-            published_at = parse_timestamp(published_raw)
-        except ValueError:
-            raise RecordError(
-                line, "published_at", f"is not an ISO 8601 date-time: {published_raw!r}"
-            ) from None
+    published_at = _timestamp(obj, "published_at", line)
+    retracted_at = _timestamp(obj, "retracted_at", line)
+    retraction_reason = _text(obj, "retraction_reason", line, False)
+    if retraction_reason is not None and retracted_at is None:
+        raise RecordError(line, "retraction_reason", "is given, but retracted_at is empty")
     report_key = _text(obj, "report_key", line, False)
     cites = _text(obj, "cites", line, False)
     if cites is not None and cites == report_key:
@@ -186,7 +187,20 @@ def record_from_json(obj: Any, line: int | None = None) -> InterchangeRecord:
         story=_text(obj, "story", line, False, MAX_STORY_LENGTH),
         independent=independent,
         cites_inferred=inferred,
+        retracted_at=retracted_at,
+        retraction_reason=retraction_reason,
     )
+
+
+def _timestamp(obj: dict[str, Any], field: str, line: int | None) -> datetime | None:
+    """An optional ISO 8601 date-time field."""
+    raw = _text(obj, field, line, False)
+    if raw is None:
+        return None
+    try:
+        return parse_timestamp(raw)
+    except ValueError:
+        raise RecordError(line, field, f"is not an ISO 8601 date-time: {raw!r}") from None
 
 
 def _flag(obj: dict[str, Any], field: str, line: int | None) -> bool:
@@ -302,12 +316,14 @@ def records_evidence(
 
     A record without ``report_key`` is keyed ``"<claim_key>#<n>"``, ``n`` its position
     among its claim's records (from 1), so the keys of a claim do not depend on which other
-    claims are in ``records``.
+    claims are in ``records``. A retracted record is not evidence (its claim is kept).
     """
     kinds, priors = outlet_kinds or {}, outlet_priors or {}
     out: dict[str, list[ReportEvidence]] = {}
     for record in records:
         reports = out.setdefault(record.claim_key, [])
+        if record.retracted_at is not None:
+            continue
         reports.append(
             report_evidence(
                 record,

@@ -58,7 +58,7 @@ def _populate(database_url: str) -> dict[str, str]:
             "published_at": "2024-11-20T10:11:12.345678Z",
             "interested_party": True,
         },
-        headers=admin,
+        headers={**admin, "Idempotency-Key": "backup-first"},  # a stored response
     )
     assert first.status_code == 201, first.get_json()
     report = first.get_json()["report"]
@@ -151,6 +151,7 @@ def test_backup_and_restore_reproduce_the_database(database_url, tmp_path, cli_r
     after = _dump(database_url)
     assert after == before
     assert before["outbox_events"] and before["deliveries"] and before["subscriptions"]
+    assert before["idempotent_responses"]  # a retry across the restore is answered once
     # The ids continue after the restored ones, and the restored keys still work.
     client = create_app({"TESTING": True, "DATABASE_URL": database_url}).test_client()
     response = client.post(

@@ -99,12 +99,13 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
 @click.option("--out", "out_path", default="-", help="File to write (default: stdout).")
 @click.pass_obj
 def export(obj: dict, out_path: str) -> None:
-    """Export every live report in the interchange format (JSON Lines), streaming."""
+    """Export every report in the interchange format (JSON Lines), streaming; retracted
+    reports carry their retraction, and ``srs import`` stores them retracted."""
     from scoring.interchange import write_records
     from service.newsroom.stored_reports import export_records
 
     with click.open_file(out_path, "w", encoding="utf-8") as stream, open_uow(obj["url"]) as uow:
-        count = write_records(export_records(uow.session), stream)
+        count = write_records(export_records(uow.session, retracted=True), stream)
     # One line on success: on stderr when the records go to stdout, else naming the file.
     where = "" if out_path == "-" else f" to {out_path}"
     click.echo(f"exported {count_of(count, 'report')}{where}", err=out_path == "-")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,7 +26,12 @@ from models.base import utcnow
 from scoring.evidence import ClaimScore, ModelParameters
 from scoring.interchange import InterchangeRecord, RecordError
 from scoring.vocabulary import DEFAULT_OUTLET_KIND
-from service.delivery.outbox import emit_claim_created, emit_claim_resolved, emit_report_recorded
+from service.delivery.outbox import (
+    emit_claim_created,
+    emit_claim_resolved,
+    emit_report_recorded,
+    emit_report_retracted,
+)
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import load_outlet_index
 from service.newsroom.outlet_identity import OutletIndex, Suggestion, resolve_outlet
@@ -153,6 +159,14 @@ def check_unchanged(key: str, same_content: bool, line: int | None) -> None:
     (then it is left as it is)."""
     if not same_content:
         raise RecordError(line, "report_key", f"{key!r} is stored with other content")
+
+
+def retraction(record: InterchangeRecord) -> dict[str, Any]:
+    """The retraction columns of a record's new report. A retracted record (``srs export``
+    writes them) is stored retracted, as ``POST /reports/{id}/retract`` leaves a report:
+    kept, so echoes may cite it, but out of every score and never matched as a duplicate
+    or an earlier wording (so a record is neither matched against it nor with it)."""
+    return {"retracted_at": record.retracted_at, "retraction_reason": record.retraction_reason}
 
 
 @dataclass
@@ -422,16 +436,17 @@ class ReportRecorder:
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return Recorded(existing, "unchanged")
+        retracted = record.retracted_at is not None
         facts = self._facts(record, claim, outlet, cites)
-        match = self.matcher.match(facts)
-        if match.duplicate_of is not None:
+        match = self.matcher.match(facts) if not retracted else None
+        if match is not None and match.duplicate_of is not None:
             stored = self._report_of(match.duplicate_of.ref)
             if record.report_key is not None:  # later lines may cite it by this key
                 self._duplicate_keys[record.report_key] = stored
             self.summary.reports_duplicate += 1
             self._apply_verdict(claim, record.verdict, line)
             return Recorded(stored, "duplicate")
-        inferred = cites is None and match.echo_of is not None
+        inferred = cites is None and match is not None and match.echo_of is not None
         if inferred:
             cites = self._report_of(match.echo_of.ref)
             self.summary.echoes_inferred += 1
@@ -449,11 +464,13 @@ class ReportRecorder:
             published_at=record.published_at,
             url=record.url,
             quote=record.quote,
+            **retraction(record),
         )
         self.session.add(report)
         self._reports[key] = report
         self._new_reports.append(report)
-        self.matcher.remember(replace(facts, ref=report, cites=cites, key=key))
+        if not retracted:
+            self.matcher.remember(replace(facts, ref=report, cites=cites, key=key))
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
         self._apply_verdict(claim, record.verdict, line)
@@ -498,6 +515,8 @@ class ReportRecorder:
             emit_claim_created(self.session, claim)
         for report in self._new_reports:
             emit_report_recorded(self.session, report)
+            if report.retracted_at is not None:
+                emit_report_retracted(self.session, report, report.retraction_reason or "")
         for claim, verdict in self._resolutions:
             emit_claim_resolved(
                 self.session,

@@ -81,6 +81,8 @@ def record_from_row(row: Any, verdict: bool | None) -> InterchangeRecord:
         quote=row.quote,
         independent=row.independent,
         cites_inferred=row.cites_inferred,
+        retracted_at=row.retracted_at,
+        retraction_reason=row.retraction_reason,
     )
 
 
@@ -132,15 +134,17 @@ def latest_verdicts(session: Session, claim_ids: Iterable[int]) -> dict[int, boo
     return {claim_id: verdict for claim_id, verdict in rows}
 
 
-def export_records(session: Session, chunk: int = 1000) -> Iterator[InterchangeRecord]:
-    """Every live report as an interchange record, read in chunks by id (keyset paging)."""
+def export_records(
+    session: Session, chunk: int = 1000, *, retracted: bool = False
+) -> Iterator[InterchangeRecord]:
+    """Every live report as an interchange record, read in chunks by id (keyset paging);
+    with ``retracted``, retracted reports too, with their retraction (``srs export``: an
+    echo may cite one, and ``srs import`` stores it retracted)."""
     last_id = 0
+    live = () if retracted else (Report.retracted_at.is_(None),)
     while True:
         rows = session.execute(
-            stored_reports()
-            .where(Report.id > last_id, Report.retracted_at.is_(None))
-            .order_by(Report.id)
-            .limit(chunk)
+            stored_reports().where(Report.id > last_id, *live).order_by(Report.id).limit(chunk)
         ).all()
         if not rows:
             return

@@ -2,8 +2,9 @@
 
 A backup is one JSON object a line. The first line names the format and the schema
 revision; then come (``entity`` says which), in this order and each in id order, model
-versions, API keys, outlets with their aliases and domains, claims, verdicts, reports,
-score history, the audit log, webhook subscriptions, outbox events and their deliveries;
+versions, API keys, stored idempotent responses, outlets with their aliases and domains,
+claims, verdicts, reports, score history, the audit log, webhook subscriptions, outbox
+events and their deliveries;
 the last line counts what came before it, so a truncated file is refused. A report line
 carries its report as an interchange-format record (``record``, what ``srs import``
 reads) plus what the format does not hold: its id, the ids it refers to, when it was
@@ -24,7 +25,8 @@ database (signing needs them): protect backups as you protect the database. Outb
 and deliveries are backed up too, so notifications owed when the backup was taken are
 still delivered after a restore (at least once, as always).
 
-Not backed up: stored idempotent responses (a retry cache, worthless after a restore).
+Stored idempotent responses are backed up too: a client retrying a POST across a restore
+gets the answer it was given, not a second report.
 
 A restore runs in one transaction: every line is checked (errors name the line and the
 field) and anything wrong leaves the database as it was. It refuses a database that holds
@@ -73,6 +75,7 @@ VERSION = 1
 KINDS: dict[str, type[Base]] = {
     "model_version": ModelVersion,
     "api_key": ApiKey,
+    "idempotent_response": IdempotentResponse,
     "outlet": Outlet,
     "outlet_alias": OutletAlias,
     "outlet_domain": OutletDomain,
@@ -85,7 +88,7 @@ KINDS: dict[str, type[Base]] = {
     "outbox_event": OutboxEvent,
     "delivery": Delivery,
 }
-NOT_BACKED_UP = {IdempotentResponse.__tablename__: "a retry cache, meaningless after a restore"}
+NOT_BACKED_UP: dict[str, str] = {}  # table name: why
 # Report columns that travel inside the interchange record instead of beside it.
 # (column, field of the record)
 REPORT_RECORD_COLUMNS = {
@@ -414,7 +417,10 @@ def restore_lines(connection: Connection, stream: IO[str]) -> dict[str, int]:
     if ended is None:
         raise RecordError(None, None, "the file ends without its end line: it is truncated")
     number, end = ended
-    if end.get("counts") != restorer.counts:
+    said = end.get("counts")
+    if isinstance(said, dict):  # written before idempotent responses were backed up
+        said = {"idempotent_response": 0, **said}
+    if said != restorer.counts:
         raise RecordError(number, "counts", f"say {end.get('counts')}, read {restorer.counts}")
     _reset_sequences(connection)
     return restorer.counts

@@ -35,6 +35,7 @@ from service.delivery.outbox import (
     emit_claim_created,
     emit_claim_resolved,
     emit_report_recorded,
+    emit_report_retracted,
     emit_score_changed,
 )
 from service.newsroom.recording import (
@@ -46,6 +47,7 @@ from service.newsroom.recording import (
     check_published_at,
     check_unchanged,
     new_report_key,
+    retraction,
     verdict_is_new,
 )
 from service.newsroom.report_identity import ReportFacts
@@ -325,21 +327,23 @@ class BulkBatch:
             self.summary.reports_unchanged += 1
             self._apply_verdict(claim, record.verdict, line)
             return
+        retracted = record.retracted_at is not None
         facts = ReportFacts.of_record(record, outlet.id, cites, self.now)
-        match = self.matcher.match(facts)
-        if match.duplicate_of is not None:
+        match = self.matcher.match(facts) if not retracted else None
+        if match is not None and match.duplicate_of is not None:
             if record.report_key is not None:  # later lines may cite it by this key
                 self.duplicate_keys[record.report_key] = self._citable(match.duplicate_of)
             self.summary.reports_duplicate += 1
             self._apply_verdict(claim, record.verdict, line)
             return
-        if cites is None and match.echo_of is not None:
+        if cites is None and match is not None and match.echo_of is not None:
             report.cites = self._citable(match.echo_of)
             report.cites_inferred = True
             self.summary.echoes_inferred += 1
         elif record.cites_inferred:
             report.cites_inferred = True
-        self.matcher.remember(replace(facts, ref=report, cites=report.cites, key=key))
+        if not retracted:
+            self.matcher.remember(replace(facts, ref=report, cites=report.cites, key=key))
         self.reports[key] = report
         self.new_reports.append(report)
         claim.reports.append(report)
@@ -363,7 +367,8 @@ class BulkBatch:
         scores = {}
         for key, claim in self.touched.items():
             # Stored reports first, then the batch's: report id order, as the recorder reads.
-            evidence = stored_evidence.get(claim.id, []) + [r.evidence() for r in claim.reports]
+            live = [r.evidence() for r in claim.reports if r.record.retracted_at is None]
+            evidence = stored_evidence.get(claim.id, []) + live
             scores[key] = score_claim(evidence, self.params, verdict=claim.verdict)
         return scores
 
@@ -401,6 +406,8 @@ class BulkBatch:
             emit_claim_created(self.session, claim)
         for report in self.new_reports:
             emit_report_recorded(self.session, report)
+            if report.record.retracted_at is not None:
+                emit_report_retracted(self.session, report, report.record.retraction_reason or "")
         for claim, verdict in self.verdicts:
             emit_claim_resolved(self.session, claim, verdict, claim.confidence, "", self.actor)
         updates, history = [], []
@@ -465,6 +472,7 @@ def _report_row(report: _NewReport, now: datetime) -> dict[str, Any]:
         "url": r.url,
         "quote": r.quote,
         "created_at": now,
+        **retraction(r),
     }
 
 
