@@ -26,7 +26,7 @@ from service.newsroom.model_store import active_parameters
 from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.recording import ReportRecorder
 from service.newsroom.rescoring import lock_claims, rescore_claim
-from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
+from service.newsroom.similarity import SimilarClaim, claim_index, forget_index
 
 
 @dataclass
@@ -107,21 +107,44 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
 
 
 def _similar_claim_warning(
-    session: Session, claim: Claim, threshold: float
+    session: Session, key: str, text: str, threshold: float
 ) -> RecordWarning | None:
+    """A warning if a stored claim (not ``key`` itself) reads like ``text``.
+
+    Called before the request takes any claim's lock: the search catches the index up
+    (one query) and scores in memory, and no other writer waits on it."""
+    index = claim_index(session)
+    if index.has_key(key):
+        return None
     others: list[SimilarClaim] = [
-        s for s in similar_claims(session, claim.text, k=2) if s.claim_id != claim.id
+        s for s in index.query(text, k=2, floor=threshold) if s.key != key
     ]
-    if others and others[0].similarity >= threshold:
+    if others:
         best = others[0]
         return RecordWarning(
             code="similar_claim",
-            message=f"New claim {claim.key!r} reads like claim {best.claim_id} ({best.key!r}): "
+            message=f"New claim {key!r} reads like claim {best.claim_id} ({best.key!r}): "
             "attach reports to it instead if it is the same claim.",
             claim_id=best.claim_id,
             similarity=round(best.similarity, 4),
         )
     return None
+
+
+def _new_claim_warnings(
+    session: Session, bodies: list[dict[str, Any]], threshold: float
+) -> dict[str, RecordWarning]:
+    """Warnings for the claims that the bodies name by key and text and that are not
+    stored yet (as far as the similar-claims index knows), by key."""
+    warnings: dict[str, RecordWarning] = {}
+    for body in bodies:
+        key, text = body.get("claim_key"), body.get("claim")
+        if body.get("claim_id") is not None or not key or not text or key in warnings:
+            continue
+        warning = _similar_claim_warning(session, key, text.strip(), threshold)
+        if warning is not None:
+            warnings[key] = warning
+    return warnings
 
 
 def record_reports(
@@ -133,6 +156,7 @@ def record_reports(
     can_resolve: bool,
 ) -> RecordedReports:
     """Record reports all or nothing; a RecordError names the failing item (0-based)."""
+    similar = _new_claim_warnings(session, bodies, similarity_threshold)
     recorder = ReportRecorder(session, actor=caller.actor)
     recorder.lock_stored_claims(
         (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
@@ -148,11 +172,7 @@ def record_reports(
             raise RecordError(index, error.field, error.message) from None
     summary = recorder.finish(cause=f"report recorded by {caller.actor}")
     session.flush()
-    warnings = []
-    for claim in recorder.created_claims:
-        warning = _similar_claim_warning(session, claim, similarity_threshold)
-        if warning is not None:
-            warnings.append(warning)
+    warnings = [similar[c.key] for c in recorder.created_claims if c.key in similar]
     for report in reports:
         audit(session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id)
     return RecordedReports(reports=reports, scores=summary.scores, warnings=warnings)
@@ -186,13 +206,13 @@ def create_claim(
     key = key or _key_from_text(text)
     if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
         raise Conflict(f"A claim with key {key!r} exists already.")
+    warning = _similar_claim_warning(session, key, text.strip(), similarity_threshold)
     now = utcnow()
     claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
     session.add(claim)
     session.flush()
     emit_claim_created(session, claim)
     rescore_claim(session, claim, active_parameters(session), cause=f"created by {caller.actor}")
-    warning = _similar_claim_warning(session, claim, similarity_threshold)
     audit(session, caller, "create_claim", f"claim:{claim.key}")
     return claim, [warning] if warning else []
 
