@@ -26,7 +26,13 @@ from service.newsroom.model_store import active_parameters
 from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.recording import ReportRecorder
 from service.newsroom.rescoring import lock_claims, rescore_claim
-from service.newsroom.similarity import SimilarClaim, claim_index, forget_index
+from service.newsroom.similarity import (
+    ClaimIndex,
+    SimilarClaim,
+    cached_claim_index,
+    claim_index,
+    forget_index,
+)
 
 
 @dataclass
@@ -107,13 +113,12 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
 
 
 def _similar_claim_warning(
-    session: Session, key: str, text: str, threshold: float
+    index: ClaimIndex, key: str, text: str, threshold: float
 ) -> RecordWarning | None:
     """A warning if a stored claim (not ``key`` itself) reads like ``text``.
 
-    Called before the request takes any claim's lock: the search catches the index up
-    (one query) and scores in memory, and no other writer waits on it."""
-    index = claim_index(session)
+    Called before the request takes any claim's lock: the index is caught up (one query)
+    and searched in memory, and no other writer waits on it."""
     if index.has_key(key):
         return None
     others: list[SimilarClaim] = [
@@ -135,16 +140,23 @@ def _new_claim_warnings(
     session: Session, bodies: list[dict[str, Any]], threshold: float
 ) -> dict[str, RecordWarning]:
     """Warnings for the claims that the bodies name by key and text and that are not
-    stored yet (as far as the similar-claims index knows), by key."""
-    warnings: dict[str, RecordWarning] = {}
-    for body in bodies:
-        key, text = body.get("claim_key"), body.get("claim")
-        if body.get("claim_id") is not None or not key or not text or key in warnings:
-            continue
-        warning = _similar_claim_warning(session, key, text.strip(), threshold)
-        if warning is not None:
-            warnings[key] = warning
-    return warnings
+    stored yet (as far as the similar-claims index knows), by key. A request whose keys
+    this process's index holds already costs no query."""
+    named = {
+        body["claim_key"]: body["claim"].strip()
+        for body in bodies
+        if body.get("claim_id") is None and body.get("claim_key") and body.get("claim")
+    }
+    known = cached_claim_index(session)
+    if known is not None:
+        named = {key: text for key, text in named.items() if not known.has_key(key)}
+    if not named:
+        return {}
+    index = claim_index(session)
+    warnings = {
+        key: _similar_claim_warning(index, key, text, threshold) for key, text in named.items()
+    }
+    return {key: warning for key, warning in warnings.items() if warning is not None}
 
 
 def record_reports(
@@ -206,7 +218,7 @@ def create_claim(
     key = key or _key_from_text(text)
     if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
         raise Conflict(f"A claim with key {key!r} exists already.")
-    warning = _similar_claim_warning(session, key, text.strip(), similarity_threshold)
+    warning = _similar_claim_warning(claim_index(session), key, text.strip(), similarity_threshold)
     now = utcnow()
     claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
     session.add(claim)

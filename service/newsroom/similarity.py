@@ -300,6 +300,13 @@ def _build_in_background(state: _Shared, engine) -> None:
         state.building.start()
 
 
+def cached_claim_index(session: Session) -> ClaimIndex | None:
+    """This process's index of the session's database as it is, without a query."""
+    with _states_lock:
+        state = _states.get(str(_engine(session).url))
+    return None if state is None else state.index
+
+
 def claim_index(session: Session) -> ClaimIndex:
     """This database's index, caught up with every claim stored since it was last read."""
     url = str(_engine(session).url)
