@@ -3,6 +3,7 @@ index maintained across sessions and processes, and the new-claim warning."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -61,9 +62,9 @@ def test_appended_claims_are_searched_with_the_fitted_idf():
         assert index.query(text, k=1)[0].key == key
 
 
-def _store(session_factory, items):
+def _store(session_factory, items, now=None):
     session = session_factory()
-    now = utcnow()
+    now = now or utcnow()
     for key, text in items:
         session.add(Claim(key=key, text=text, status="open", created_at=now, updated_at=now))
     session.commit()
@@ -117,7 +118,9 @@ def test_a_text_edited_elsewhere_is_seen_within_the_refresh_bound(
         other.execute(
             update(Claim)
             .where(Claim.key == "rates-ecb")
-            .values(text="Astronomers photographed a comet passing near Jupiter")
+            .values(
+                text="Astronomers photographed a comet passing near Jupiter", updated_at=utcnow()
+            )
         )
         other.commit()
     with session_factory() as session:
@@ -128,6 +131,22 @@ def test_a_text_edited_elsewhere_is_seen_within_the_refresh_bound(
             similarity.wait_for_builds()
             found = similar_claims(session, question)
         assert [f.key for f in found] == ["rates-ecb"]
+
+
+@pytest.mark.parametrize("in_background", [False, True])
+def test_an_index_no_claim_changed_under_is_kept_past_the_refresh_time(
+    session_factory, monkeypatch, in_background
+):
+    """The refresh checks the newest ``updated_at`` (indexed) before reading every claim."""
+    if in_background:
+        monkeypatch.setattr(similarity, "SYNC_BUILD_BELOW", 0)
+    _store(session_factory, STORED.items(), now=utcnow() - timedelta(minutes=5))
+    with session_factory() as session:
+        first = similarity.claim_index(session)
+        monkeypatch.setattr(similarity, "REFRESH_SECONDS", 0.0)
+        similarity.claim_index(session)
+        similarity.wait_for_builds()
+        assert similarity.claim_index(session) is first
 
 
 def test_an_emptied_database_is_read_anew(session_factory):

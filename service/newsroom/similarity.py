@@ -14,9 +14,10 @@ The index is *maintained*, not rebuilt per claim:
   gunicorn worker is found by the next search anywhere.
 - The idf weights are fitted when the index is built and kept until the next build; a
   claim appended later is weighted with them. A build happens after ``REFIT_AFTER``
-  appended claims (or a tenth of the index, if more) or ``REFRESH_SECONDS`` after the
-  last one, in a background thread (searches meanwhile use the old index), or at once
-  while the index is small (under ``SYNC_BUILD_BELOW`` claims, a few tens of ms).
+  appended claims (or a tenth of the index, if more), or ``REFRESH_SECONDS`` after the
+  last one unless no claim's ``updated_at`` (indexed) is newer than a minute before the
+  index read its claims, in a background thread (searches meanwhile use the old index),
+  or at once while the index is small (under ``SYNC_BUILD_BELOW`` claims, tens of ms).
 - A claim's text edited in this process is seen by the next search here (small index)
   or once the background build it starts has finished; edited by another process, it is
   seen within ``REFRESH_SECONDS``, as is a claim whose id was allocated before, but
@@ -35,14 +36,16 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
 from sklearn.feature_extraction.text import HashingVectorizer
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from models import Claim
+from models.base import utcnow
 
 # The lowest score answered, by GET /claims/similar and by the new-claim warning. Measured
 # on tests/similarity_cases.py (claims on eight topics, written for the test, with the
@@ -124,8 +127,10 @@ def _weigh(parts: list[csr_matrix], idfs: list[np.ndarray]) -> csr_matrix:
 class ClaimIndex:
     """The claims of one database as of ``last_id``, idf fitted at build time."""
 
-    def __init__(self, rows: list[tuple[int, str, str]]):
+    def __init__(self, rows: list[tuple[int, str, str]], read_at: datetime | None = None):
         self.built_at = time.monotonic()
+        # When the rows were read (before): every change stamped later is not in them.
+        self.read_at = read_at or utcnow()
         self.ids = [row[0] for row in rows]
         self.keys = [row[1] for row in rows]
         self.texts = [row[2] for row in rows]
@@ -276,16 +281,35 @@ def _all_rows(session: Session) -> list[tuple[int, str, str]]:
     ]
 
 
+def _fresh(session: Session) -> ClaimIndex:
+    read_at = utcnow()
+    return ClaimIndex(_all_rows(session), read_at)
+
+
 def _engine(session: Session):
     bind = session.get_bind()
     return bind.engine if isinstance(bind, Connection) else bind
 
 
-def _build_in_background(state: _Shared, engine) -> None:
+def _unchanged_since(session: Session, index: ClaimIndex) -> bool:
+    """No claim was touched (``updated_at``, indexed; an edit sets it) since a minute
+    before the index read its claims: the minute covers transactions that stamped a
+    claim before that read and committed after it."""
+    latest = session.scalar(select(func.max(Claim.updated_at)))
+    return latest is None or latest < index.read_at - timedelta(seconds=60)
+
+
+def _build_in_background(state: _Shared, engine, timed_out: ClaimIndex | None = None) -> None:
+    """Build anew in a thread; if only ``timed_out``'s refresh time has passed and no claim
+    was touched since it read them, keep it for another REFRESH_SECONDS instead."""
+
     def build() -> None:
         try:
             with Session(engine) as session:
-                index = ClaimIndex(_all_rows(session))
+                if timed_out is not None and _unchanged_since(session, timed_out):
+                    timed_out.built_at = time.monotonic()
+                    return
+                index = _fresh(session)
             with state.lock:
                 state.index = index
         finally:
@@ -316,7 +340,7 @@ def claim_index(session: Session) -> ClaimIndex:
         index = state.index
         due = state.due
     if index is None or (due and index.n_base + index.appended < SYNC_BUILD_BELOW):
-        index = ClaimIndex(_all_rows(session))
+        index = _fresh(session)
         with state.lock:
             state.index, state.due = index, False
         return index
@@ -332,7 +356,7 @@ def claim_index(session: Session) -> ClaimIndex:
     ]
     if index.last_id:
         if not rows or rows[0][0] != index.last_id or rows[0][1] != index.keys[-1]:
-            index = ClaimIndex(_all_rows(session))
+            index = _fresh(session)
             with state.lock:
                 state.index, state.due = index, False
             return index
@@ -341,18 +365,18 @@ def claim_index(session: Session) -> ClaimIndex:
         with state.lock:
             index.append(rows)
     size = index.n_base + index.appended
-    stale = (
-        due
-        or time.monotonic() - index.built_at > REFRESH_SECONDS
-        or index.appended > max(REFIT_AFTER, index.n_base // 10)
-    )
-    if stale:
-        if size < SYNC_BUILD_BELOW:
-            index = ClaimIndex(_all_rows(session))
-            with state.lock:
-                state.index, state.due = index, False
-        else:
-            _build_in_background(state, _engine(session))
+    refit = due or index.appended > max(REFIT_AFTER, index.n_base // 10)
+    timed_out = time.monotonic() - index.built_at > REFRESH_SECONDS
+    if not (refit or timed_out):
+        return index
+    if size >= SYNC_BUILD_BELOW:
+        _build_in_background(state, _engine(session), None if refit else index)
+    elif refit or not _unchanged_since(session, index):
+        index = _fresh(session)
+        with state.lock:
+            state.index, state.due = index, False
+    else:
+        index.built_at = time.monotonic()
     return index
 
 
