@@ -11,8 +11,11 @@ wrk measures, each after a warm-up:
 - ``bare_flask``: ``GET /bare``, a fixed JSON document (a score response captured from
   the service, so the bytes on the wire are the same);
 - ``score``: ``GET /api/v1/claims/{id}/score`` for random claims, with the API key;
-- ``reports``: ``POST /api/v1/reports``, a new report of a random claim per request;
-- ``batch``: ``POST /api/v1/reports:batch`` with ``--batch`` reports per request;
+- ``reports``: ``POST /api/v1/reports``, a new report per request: of a random stored
+  claim four times in five, of a new claim (created, and searched for similar ones) the
+  fifth;
+- ``batch``: ``POST /api/v1/reports:batch`` with ``--batch`` reports per request, the same
+  mix.
 - ``score_50_streams``: ``score`` again while 50 event streams (``GET /api/v1/events``,
   raw connections as EventSource makes them) are open: the streams past the cap get 503
   with Retry-After and the rest hold their threads; ``healthz`` and
@@ -75,9 +78,26 @@ end
 LUA_REPORT = """
 local outlets = {%(outlets)s}
 local stances = {"supports", "denies", "neutral"}
+local subjects = {"The minister", "Police", "The central bank", "A court", "The club",
+  "Regulators", "The mayor", "Rebels", "The airline", "Scientists", "The union", "Voters"}
+local verbs = {"announced", "denied", "approved", "rejected", "postponed", "confirmed"}
+local objects = {"a new tax on imports", "the merger talks", "a ceasefire", "the transfer",
+  "an emergency loan", "the election result", "a vaccine trial", "the port strike"}
+local places = {"in Lagos", "in Lima", "in Oslo", "in Hanoi", "in Quito", "in Tunis",
+  "in Perth", "in Riga", "near the border", "after talks"}
 local counter = 0
+local function pick(list) return list[math.random(1, #list)] end
 local function report()
   counter = counter + 1
+  if counter %% 5 == 0 then
+    -- One report in five is of a new claim, as in a newsroom: the claim is created, and
+    -- the similar-claims index searched for the warning.
+    return string.format(
+      '{"claim_key": "bench-new-%%d-%%d-%%d", "claim": "%%s %%s %%s %%s on day %%d", ' ..
+      '"outlet": "%%s", "stance": "supports", "attribution": "anonymous_source"}',
+      os.time(), math.random(1, 1000000000), counter, pick(subjects), pick(verbs),
+      pick(objects), pick(places), math.random(1, 3650), pick(outlets))
+  end
   return string.format(
     '{"claim_id": %%d, "outlet": "%%s", "stance": "%%s", "attribution": "anonymous_source", ' ..
     '"source": "bench source %%d-%%d"}',

@@ -10,6 +10,12 @@ to 10 reports, counting the SQL statements of each request. Then the database gr
 ``--large`` reports (bulk import of other claims) and the same request is timed on other
 claims of 6 to 10 reports, and on claims of 1 to 3 and of 25 to 60 reports: the time
 follows the claim's size, not the database's.
+
+The new-claim case: claims are bulk-inserted until ``--claims-small`` (1,000) and then
+``--claims-large`` (100,000) are stored, and at each size ``POST /api/v1/reports`` records
+a report of a claim that does not exist yet (created, scored, and searched for similar
+claims for the warning). Goal: p50 at the larger size within 1.5x of the smaller.
+``--new-claims-only`` skips the report import.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from pathlib import Path
 from import_file import write_file
 from report import emit, machine, note, print_table
 from scratch import ScratchDatabase
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 SRS = str(Path(sys.executable).with_name("srs"))
 
@@ -57,6 +63,25 @@ def claims_of_size(app, low: int, high: int, prefix: str, count: int) -> list[in
 
 def time_requests(app, client, headers, claim_ids: list[int]) -> dict:
     """One POST /reports per claim; latency percentiles and statements per request."""
+    return time_posts(
+        app,
+        client,
+        headers,
+        [
+            {
+                "claim_id": claim_id,
+                "outlet": "Reuters",
+                "stance": "supports",
+                "attribution": "named_official",
+                "source": f"incremental benchmark {claim_id}",
+            }
+            for claim_id in claim_ids
+        ],
+    )
+
+
+def time_posts(app, client, headers, bodies: list[dict]) -> dict:
+    """One POST /reports per body; latency percentiles and statements per request."""
     from service.web.database import database
 
     statements = []
@@ -67,20 +92,15 @@ def time_requests(app, client, headers, claim_ids: list[int]) -> dict:
     engine = database(app).engine
     event.listen(engine, "before_cursor_execute", count)
     latencies = []
+    warned = 0
     try:
-        for claim_id in claim_ids:
-            body = {
-                "claim_id": claim_id,
-                "outlet": "Reuters",
-                "stance": "supports",
-                "attribution": "named_official",
-                "source": f"incremental benchmark {claim_id}",
-            }
+        for body in bodies:
             statements.append(0)
             started = time.perf_counter()
             response = client.post("/api/v1/reports", json=body, headers=headers)
             latencies.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 201, response.get_json()
+            warned += bool(response.get_json()["warnings"])
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return {
@@ -88,7 +108,152 @@ def time_requests(app, client, headers, claim_ids: list[int]) -> dict:
         "p50_ms": statistics.median(latencies),
         "p90_ms": statistics.quantiles(latencies, n=10)[-1] if len(latencies) > 1 else None,
         "statements": max(statements) if statements else None,
+        "warned": warned,
     }
+
+
+# Synthetic claim texts: varied enough that the similar-claims index sees a newsroom's
+# spread of vocabulary (shared function words, rarer names and numbers).
+SUBJECTS = [
+    "The minister",
+    "Police",
+    "The central bank",
+    "A federal court",
+    "The football club",
+    "Regulators",
+    "The mayor",
+    "Rebel forces",
+    "The national airline",
+    "Scientists",
+    "The dockworkers' union",
+    "Voters",
+    "The prime minister",
+    "Health officials",
+    "The army",
+    "Protesters",
+    "The oil company",
+    "The senate",
+]
+VERBS = [
+    "announced",
+    "denied",
+    "approved",
+    "rejected",
+    "postponed",
+    "confirmed",
+    "suspended",
+    "investigated",
+]
+OBJECTS = [
+    "a new tax on imports",
+    "the merger talks",
+    "a ceasefire",
+    "the player's transfer",
+    "an emergency loan",
+    "the election result",
+    "a vaccine trial",
+    "the port strike",
+    "a drought plan",
+    "the pension reform",
+    "a border closure",
+    "the bridge contract",
+    "a fuel subsidy",
+    "the curfew",
+]
+PLACES = [
+    f"{p} in {c}"
+    for p in ("on Monday", "after talks", "before the vote", "overnight", "near the border")
+    for c in [
+        "Lagos",
+        "Lima",
+        "Oslo",
+        "Hanoi",
+        "Quito",
+        "Tunis",
+        "Perth",
+        "Riga",
+        "Dakar",
+        "Accra",
+        "Lyon",
+        "Porto",
+        "Cebu",
+        "Baku",
+        "Kazan",
+        "Graz",
+        "Bergen",
+        "Busan",
+        "Cusco",
+        "Galway",
+    ]
+]
+
+
+def claim_text(n: int) -> str:
+    import random
+
+    rng = random.Random(n)
+    return (
+        f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} "
+        f"{rng.choice(PLACES)}, {rng.randint(2, 900)} people affected (item {n})"
+    )
+
+
+def bulk_claims(app, up_to: int) -> int:
+    """Insert claims (no reports) until ``up_to`` are stored; the stored count."""
+    from sqlalchemy import insert
+
+    from models import Claim
+    from models.base import utcnow
+    from service.web.database import unit_of_work
+
+    with unit_of_work(app) as uow:
+        stored = uow.session.scalar(select(func.count(Claim.id)))
+        first = (uow.session.scalar(select(func.max(Claim.id))) or 0) + 1
+        now = utcnow()
+        for start in range(first, first + max(0, up_to - stored), 10_000):
+            stop = min(start + 10_000, first + up_to - stored)
+            uow.session.execute(
+                insert(Claim),
+                [
+                    {
+                        "key": f"bulk-{n}",
+                        "text": claim_text(n),
+                        "status": "open",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in range(start, stop)
+                ],
+            )
+        uow.commit()
+        if uow.session.get_bind().dialect.name == "postgresql":
+            # As autovacuum would soon after a bulk insert: plans from fresh statistics,
+            # so that the timing is of the steady state, not of a planner that thinks
+            # the table is still small.
+            uow.session.execute(text("ANALYZE"))
+            uow.commit()
+        return uow.session.scalar(select(func.count(Claim.id)))
+
+
+def time_new_claims(app, client, headers, count: int, offset: int) -> dict:
+    """One POST /reports per new claim (created, scored, searched for similar claims)."""
+    from service.newsroom.similarity import wait_for_builds
+
+    def body(n: int) -> dict:
+        return {
+            "claim_key": f"new-{offset + n}",
+            "claim": claim_text(10_000_000 + offset + n),
+            "outlet": "Reuters",
+            "stance": "supports",
+            "attribution": "named_official",
+        }
+
+    # Warm-up: the first search catches the index up with the bulk insert and may start a
+    # background build; wait for it, so the timing is of the steady state.
+    time_posts(app, client, headers, [body(-1)])
+    wait_for_builds(600)
+    time_posts(app, client, headers, [body(-2)])
+    return time_posts(app, client, headers, [body(n) for n in range(count)])
 
 
 def evidence_plan(url: str, claim_id: int) -> str:
@@ -117,11 +282,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="requests per measurement")
     parser.add_argument("--quick", action="store_true", help="a large database of 100,000")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--claims-small", type=int, default=1000, help="claims, new-claim case")
+    parser.add_argument("--claims-large", type=int, default=100_000, help="and the larger")
+    parser.add_argument(
+        "--new-claims-only", action="store_true", help="only the new-claim case (no import)"
+    )
     parser.add_argument("--postgres", default=ScratchDatabase.DEFAULT_SERVER)
     args = parser.parse_args()
     if args.quick:
         args.large, args.requests = min(args.large, 100_000), min(args.requests, 30)
     rows: dict[str, dict] = {}
+    new_rows: dict[str, dict] = {}
     with (
         tempfile.TemporaryDirectory(prefix="srs-bench-incremental-") as tmp,
         ScratchDatabase("srs_bench_incremental", args.postgres) as url,
@@ -151,6 +322,19 @@ def main() -> None:
                 return uow.session.scalar(select(func.count(Report.id)))
 
         time_requests(app, client, headers, claims_of_size(app, 1, 99, "a-", 5))  # warm-up
+        for target in (args.claims_small, args.claims_large):
+            note(f"new claims at {target:,} stored claims", args.json)
+            claims = bulk_claims(app, target)
+            new_rows[f"{claims:,} claims, a new claim"] = {
+                "database_claims": claims,
+                **time_new_claims(app, client, headers, args.requests, offset=claims),
+            }
+        if args.new_claims_only:
+            plan = None
+            from service.web.database import database
+
+            database(app).engine.dispose()
+            return report_new_claims(new_rows, args)
         size = stored()
         rows[f"{size:,} reports, claims of 6-10"] = {
             "database_reports": size,
@@ -181,6 +365,7 @@ def main() -> None:
         args.json,
     )
     note(f"evidence query plan at {size:,} reports: {plan}", args.json)
+    new_claims = report_new_claims(new_rows, args, emit_it=False)
     small, *large = rows.values()
     same = next((r for r in large if r["claim_reports"] == small["claim_reports"]), None)
     ratio = same["p50_ms"] / small["p50_ms"] if same else None
@@ -189,12 +374,40 @@ def main() -> None:
     emit(
         {
             "target": "incremental",
-            "ours": {"cases": rows, "large_over_small_p50": ratio, "evidence_plan": plan},
+            "ours": {
+                "cases": rows,
+                "large_over_small_p50": ratio,
+                "evidence_plan": plan,
+                "new_claims": new_claims,
+            },
             "peers": {},
             "machine": machine(),
         },
         args.json,
     )
+
+
+def report_new_claims(new_rows: dict, args, emit_it: bool = True) -> dict:
+    print_table(
+        "POST /api/v1/reports of a new claim (in-process), by stored claims",
+        new_rows,
+        ("database_claims", "requests", "p50_ms", "p90_ms", "statements", "warned"),
+        args.json,
+    )
+    small, large = new_rows.values()
+    ratio = large["p50_ms"] / small["p50_ms"]
+    note(
+        f"new claim: p50 at {large['database_claims']:,} claims over p50 at "
+        f"{small['database_claims']:,}: {ratio:.2f} (goal: at most 1.5)",
+        args.json,
+    )
+    result = {"cases": new_rows, "large_over_small_p50": ratio}
+    if emit_it:
+        emit(
+            {"target": "incremental_new_claims", "ours": result, "peers": {}, "machine": machine()},
+            args.json,
+        )
+    return result
 
 
 if __name__ == "__main__":

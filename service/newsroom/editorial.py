@@ -42,7 +42,13 @@ from service.newsroom.outlet_identity import domain_of, normalise_outlet_name
 from service.newsroom.outlets import NewOutlet, slugify
 from service.newsroom.recording import OutletResolution, ReportRecorder, UnknownOutlet
 from service.newsroom.rescoring import lock_claims, rescore_claim
-from service.newsroom.similarity import SimilarClaim, forget_index, similar_claims
+from service.newsroom.similarity import (
+    ClaimIndex,
+    SimilarClaim,
+    cached_claim_index,
+    claim_index,
+    forget_index,
+)
 
 
 @dataclass
@@ -132,16 +138,22 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
 
 
 def _similar_claim_warning(
-    session: Session, claim: Claim, threshold: float
+    index: ClaimIndex, key: str, text: str, threshold: float
 ) -> RecordWarning | None:
+    """A warning if a stored claim (not ``key`` itself) reads like ``text``.
+
+    Called before the request takes any claim's lock: the index is caught up (one query)
+    and searched in memory, and no other writer waits on it."""
+    if index.has_key(key):
+        return None
     others: list[SimilarClaim] = [
-        s for s in similar_claims(session, claim.text, k=2) if s.claim_id != claim.id
+        s for s in index.query(text, k=2, floor=threshold) if s.key != key
     ]
-    if others and others[0].similarity >= threshold:
+    if others:
         best = others[0]
         return RecordWarning(
             code="similar_claim",
-            message=f"New claim {claim.key!r} reads like claim {best.claim_id} ({best.key!r}): "
+            message=f"New claim {key!r} reads like claim {best.claim_id} ({best.key!r}): "
             "attach reports to it instead if it is the same claim.",
             claim_id=best.claim_id,
             similarity=round(best.similarity, 4),
@@ -166,6 +178,29 @@ def _outlet_warning(resolution: OutletResolution) -> RecordWarning:
     )
 
 
+def _new_claim_warnings(
+    session: Session, bodies: list[dict[str, Any]], threshold: float
+) -> dict[str, RecordWarning]:
+    """Warnings for the claims that the bodies name by key and text and that are not
+    stored yet (as far as the similar-claims index knows), by key. A request whose keys
+    this process's index holds already costs no query."""
+    named = {
+        body["claim_key"]: body["claim"].strip()
+        for body in bodies
+        if body.get("claim_id") is None and body.get("claim_key") and body.get("claim")
+    }
+    known = cached_claim_index(session)
+    if known is not None:
+        named = {key: text for key, text in named.items() if not known.has_key(key)}
+    if not named:
+        return {}
+    index = claim_index(session)
+    warnings = {
+        key: _similar_claim_warning(index, key, text, threshold) for key, text in named.items()
+    }
+    return {key: warning for key, warning in warnings.items() if warning is not None}
+
+
 def record_reports(
     session: Session,
     bodies: list[dict[str, Any]],
@@ -175,6 +210,7 @@ def record_reports(
     can_resolve: bool,
 ) -> RecordedReports:
     """Record reports all or nothing; a RecordError names the failing item (0-based)."""
+    similar = _new_claim_warnings(session, bodies, similarity_threshold)
     recorder = ReportRecorder(session, actor=caller.actor)
     recorder.lock_stored_claims(
         (b.get("claim_key") for b in bodies), (b.get("claim_id") for b in bodies)
@@ -196,10 +232,7 @@ def record_reports(
     summary = recorder.finish(cause=f"report recorded by {caller.actor}")
     session.flush()
     warnings = [_outlet_warning(resolution) for resolution in recorder.resolutions]
-    for claim in recorder.created_claims:
-        warning = _similar_claim_warning(session, claim, similarity_threshold)
-        if warning is not None:
-            warnings.append(warning)
+    warnings += [similar[c.key] for c in recorder.created_claims if c.key in similar]
     for report, outcome in zip(reports, outcomes, strict=True):
         if outcome == "created":
             audit(
@@ -238,13 +271,13 @@ def create_claim(
     key = key or _key_from_text(text)
     if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
         raise Conflict(f"A claim with key {key!r} exists already.")
+    warning = _similar_claim_warning(claim_index(session), key, text.strip(), similarity_threshold)
     now = utcnow()
     claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
     session.add(claim)
     session.flush()
     emit_claim_created(session, claim)
     rescore_claim(session, claim, active_parameters(session), cause=f"created by {caller.actor}")
-    warning = _similar_claim_warning(session, claim, similarity_threshold)
     audit(session, caller, "create_claim", f"claim:{claim.key}")
     return claim, [warning] if warning else []
 

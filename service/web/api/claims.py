@@ -74,7 +74,8 @@ class SimilarClaims(MethodView):
     @blp.arguments(SimilarArgs, location="query")
     @blp.response(200, SimilarClaimSchema(many=True))
     def get(self, args):
-        """Stored claims that read like `text` (TF-IDF cosine), most similar first."""
+        """Stored claims that read like `text` (TF-IDF cosine), most similar first: only
+        those scoring at least 0.3, so an unrelated text finds none."""
         found = similar_claims(request_uow().session, args["text"], args["k"])
         return [vars(claim) for claim in found]
 
