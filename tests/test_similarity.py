@@ -164,6 +164,10 @@ def test_an_emptied_database_is_read_anew(session_factory):
 def test_a_near_duplicate_new_claim_is_warned_in_the_post_answer(app, client, auth):
     for key, text in STORED.items():
         client.post("/api/v1/claims", json={"key": key, "text": text}, headers=auth("write"))
+    for name in ("AP", "BBC"):  # known outlets: an unknown name would be refused
+        outlet = {"name": name, "kind": "wire_agency", "prior_reliability": 0.8}
+        outlet["prior_rationale"] = "A wire agency, for the test."
+        assert client.post("/api/v1/outlets", json=outlet, headers=auth("admin")).status_code == 201
     text, key = PARAPHRASES[3]  # the transfer, 0.7
     response = client.post(
         "/api/v1/reports",
