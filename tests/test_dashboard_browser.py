@@ -91,6 +91,12 @@ def server(database_url):
     # whenever a request lands on the other worker.
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DATABASE_URL"] = database_url
+    # Every page this test opens holds an event stream, and a page left for another holds
+    # its stream until the server notices (about a second): room for them all, so a 503 of
+    # the per-worker cap never lands in the console. The cap has tests of its own
+    # (test_stream_cap.py, and the polling test below).
+    env["SRS_THREADS"] = "8"
+    env["SRS_SSE_MAX_STREAMS"] = "6"
     _srs(env, "seed")
     admin = _srs(env, "keys", "bootstrap").split()[-1]
     checker = _srs(env, "keys", "create", "--scope", "verdict", "--name", "fact-checker")
