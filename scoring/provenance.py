@@ -299,11 +299,14 @@ def _fold_ascii(codes: np.ndarray) -> np.ndarray:
     after = np.zeros_like(word)
     after[:, :-1] = np.logical_or.accumulate(word[:, ::-1], axis=1)[:, ::-1][:, 1:]
     keep = word | (space & before & after)
-    rows, columns = np.nonzero(keep)
-    out = np.zeros_like(codes)
-    out[rows, (np.cumsum(keep, axis=1) - 1)[rows, columns]] = np.where(
-        space[rows, columns], ord(" "), folded[rows, columns]
-    )
+    out = np.where(keep, np.where(space, ord(" "), folded), 0).astype(np.uint8)
+    moved = np.flatnonzero((present & ~keep).any(axis=1))  # rows with spaces to squeeze out
+    if len(moved):
+        kept = keep[moved]
+        rows, columns = np.nonzero(kept)
+        squeezed = np.zeros((len(moved), out.shape[1]), dtype=np.uint8)
+        squeezed[rows, (np.cumsum(kept, axis=1) - 1)[rows, columns]] = out[moved][rows, columns]
+        out[moved] = squeezed
     # One leading article and its space dropped (the regex's single anchored match).
     width = out.shape[1]
     shift = np.zeros(len(out), dtype=np.int64)
@@ -322,6 +325,28 @@ def _fold_ascii(codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _equal_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A class per row of a uint8 matrix, equal exactly when the rows are, and the first row
+    of each class: rows hashed to 64 bits and grouped by sorting the hashes, every row then
+    checked against its class's first row (byte-exact sort only on a hash collision)."""
+    words = matrix.view(np.uint64)
+    hashed = np.zeros(len(matrix), dtype=np.uint64)
+    for column in words.T:  # a multiply-xorshift mix per 8 bytes
+        hashed = (hashed ^ column) * np.uint64(0x9E3779B97F4A7C15)
+        hashed ^= hashed >> np.uint64(29)
+    order = np.argsort(hashed, kind="stable")
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = hashed[order][1:] != hashed[order][:-1]
+    classes = np.empty(len(order), dtype=np.int64)
+    classes[order] = np.cumsum(starts) - 1
+    first = order[starts]
+    if not (words == words[first][classes]).all():
+        _, first, classes = np.unique(
+            words.view(f"V{matrix.shape[1]}").ravel(), return_index=True, return_inverse=True
+        )
+    return classes, first
+
+
 def source_classes(texts: Sequence[str | None]) -> np.ndarray:
     """A class per quoted source: equal exactly when :func:`normalize_source` is equal.
 
@@ -330,33 +355,30 @@ def source_classes(texts: Sequence[str | None]) -> np.ndarray:
     goes through :func:`normalize_source` itself.
     """
     texts = np.asarray(texts, dtype=object)
-    length = np.fromiter((-1 if t is None else len(t) for t in texts), np.int64, len(texts))
+    given = np.not_equal(texts, None)
+    length = np.full(len(texts), -1, dtype=np.int64)
+    length[given] = np.fromiter(map(len, texts[given]), np.int64, int(given.sum()))
     classes = np.full(len(texts), -1, dtype=np.int64)
     candidates = np.flatnonzero((length > 0) & (length <= _FOLD_WIDTH))
-    folded_rows, folded_of, by_rule = [], [], []
+    width = max(8, -(-int(length[candidates].max(initial=0)) // 8) * 8)  # 64-bit words
+    folded = np.zeros((len(candidates), width), dtype=np.uint8)
+    by_ascii = np.zeros(len(candidates), dtype=bool)
     for start in range(0, len(candidates), _FOLD_CHUNK):
         chunk = candidates[start : start + _FOLD_CHUNK]
-        width = int(length[chunk].max())
-        points = texts[chunk].astype(f"U{width}").view(np.uint32).reshape(len(chunk), width)
+        longest = int(length[chunk].max())
+        points = texts[chunk].astype(f"U{longest}").view(np.uint32).reshape(len(chunk), -1)
         # ASCII, and no NUL inside (numpy strings drop trailing NULs): else the rule itself.
         ascii_ = (points < 128).all(axis=1) & ((points != 0).sum(axis=1) == length[chunk])
-        folded = np.zeros((int(ascii_.sum()), _FOLD_WIDTH), dtype=np.uint8)
-        folded[:, :width] = _fold_ascii(points[ascii_].astype(np.uint8))
-        folded_rows.append(folded)
-        folded_of.append(chunk[ascii_])
-        by_rule.append(chunk[~ascii_])
-    by_rule.append(np.flatnonzero(length > _FOLD_WIDTH))
-    if folded_rows:
-        rows = np.concatenate(folded_of)
-        folded = np.concatenate(folded_rows).view(f"S{_FOLD_WIDTH}").ravel()
-        named = folded != b""
-        unique, inverse = np.unique(folded[named], return_inverse=True)
-        classes[rows[named]] = inverse
-    else:
-        unique = np.empty(0, dtype=f"S{_FOLD_WIDTH}")
-    others = np.concatenate(by_rule)
+        at = start + np.flatnonzero(ascii_)
+        folded[at, :longest] = _fold_ascii(points[ascii_].astype(np.uint8))
+        by_ascii[at] = True
+    named = by_ascii & folded.any(axis=1)
+    class_of_row, first = _equal_rows(folded[named])
+    classes[candidates[named]] = class_of_row
+    others = np.r_[candidates[~by_ascii], np.flatnonzero(length > _FOLD_WIDTH)]
     if len(others):
-        class_of = {text.decode("ascii"): n for n, text in enumerate(unique.tolist())}
+        known = folded[named][first].view(f"S{width}").ravel().tolist()
+        class_of = {text.decode("ascii"): n for n, text in enumerate(known)}
         for row in others.tolist():
             normal = normalize_source(texts[row])
             if normal is not None:
@@ -444,22 +466,28 @@ def rank_and_cited_rows(
     names: the last row of its own claim with that key (:func:`cluster_table`'s lookup),
     -1 when none. ``keys`` and ``cites`` are numpy string arrays, ``""`` for none."""
     n = len(keys)
-    order = np.argsort(keys, kind="stable")
+    in_order = bool((keys[1:] >= keys[:-1]).all())  # as exported, often: no sort needed
+    order = np.arange(n) if in_order else np.argsort(keys, kind="stable")
+    ordered_keys = keys if in_order else keys[order]
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     cited_row = np.full(n, -1, dtype=np.int64)
     citing = np.flatnonzero(cites != "")
     if not len(citing):
         return rank, cited_row
-    ordered_keys = keys[order]
     wanted = cites[citing]
-    low = np.searchsorted(ordered_keys, wanted, side="left")
-    high = np.searchsorted(ordered_keys, wanted, side="right")
-    single = (high - low == 1) & (claim[order[np.minimum(low, n - 1)]] == claim[citing])
+    low = np.minimum(np.searchsorted(ordered_keys, wanted), n - 1)
+    found = ordered_keys[low] == wanted
+    repeated = np.zeros(n + 1, dtype=bool)  # the key at this sorted position recurs next
+    repeated[: n - 1] = ordered_keys[1:] == ordered_keys[:-1]
+    single = found & ~repeated[low] & (claim[order[low]] == claim[citing])
     cited_row[citing[single]] = order[low[single]]
     # A key held by several rows (never in a checked file): the last row of the claim.
-    for at in np.flatnonzero(high - low > 1).tolist():
-        row = int(citing[at])
-        same = [r for r in order[low[at] : high[at]].tolist() if claim[r] == claim[row]]
+    for at in np.flatnonzero(found & repeated[low]).tolist():
+        row, first = int(citing[at]), int(low[at])
+        last = first + 1
+        while last < n and ordered_keys[last] == ordered_keys[first]:
+            last += 1
+        same = [r for r in order[first:last].tolist() if claim[r] == claim[row]]
         cited_row[row] = max(same, default=-1)
     return rank, cited_row

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from numpy.dtypes import StringDType
@@ -209,6 +210,31 @@ class ReportTable:
                 [math.nan if priors.get(n) is None else float(priors[n]) for n in names]
             ),
         )
+
+    @cached_property
+    def claim_outlet_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct (claim, outlet) pairs in (claim, outlet) order: each report's pair,
+        and each pair's claim and outlet (computed once per table, for the estimator)."""
+        pair = self.claim.astype(np.int64) * len(self.outlet_names) + self.outlet
+        order = np.argsort(pair, kind="stable")
+        starts = np.ones(len(order), dtype=bool)
+        starts[1:] = pair[order][1:] != pair[order][:-1]
+        report_pair = np.empty(len(pair), dtype=np.int64)
+        report_pair[order] = np.cumsum(starts) - 1
+        first = order[starts]
+        return report_pair, self.claim[first], self.outlet[first]
+
+    @cached_property
+    def cluster_stance_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which non-echo reports are alone in their (cluster, stance) (a mask), the rows of
+        those sharing one, and their group ids (computed once per table, for the
+        estimator)."""
+        rows = np.flatnonzero(~self.echo)
+        group = self.cluster[rows].astype(np.int64) * 3 + self.stance[rows]
+        shared = np.bincount(group, minlength=3 * self.n_reports)[group] > 1
+        alone = np.zeros(self.n_reports, dtype=bool)
+        alone[rows[~shared]] = True
+        return alone, rows[shared], group[shared]
 
     def select_reports(self, keep: np.ndarray) -> ReportTable:
         """The same claims and outlets with only the reports where ``keep`` is true."""
