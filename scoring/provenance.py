@@ -1,9 +1,13 @@
 """Group a claim's reports into provenance clusters, and tell echoes from evidence.
 
-The one implementation of provenance, used by the engine (claim by claim, through
-:func:`provenance_clusters`), by the learner (over a whole table of reports at once, through
-:func:`cluster_table`) and by everything built on them. Both go through the same
-union-find (:func:`_cluster_roots`), so training and serving see the same clusters.
+The one rule of provenance, used by the engine (claim by claim, through
+:func:`provenance_clusters`), by the learner (over a whole table of reports at once) and by
+everything built on them. :func:`provenance_clusters`, :func:`echo_keys` and
+:func:`cluster_table` go through the same union-find (:func:`_cluster_roots`);
+:func:`cluster_columns` is the same rule over numpy columns (the learner's path, vectorised),
+with sources folded by :func:`source_classes` through
+:func:`normalize_source`'s own steps; hypothesis properties hold it equal to
+:func:`cluster_table`, so training and serving see the same clusters.
 
 Two reports of one claim are in one cluster when one cites the other (transitively), or when
 both quote the same originating source. Four outlets re-telling one Kan report are one
