@@ -1,13 +1,15 @@
 """Fit one peer truth-discovery method on a benchmark dataset; run in the benchmark's own
 environment (.venv-bench), never the service's.
 
-    .venv-bench/bin/python benchmarks/peers.py [--repeat N] METHOD DATASET.npz OUT.npz
+    .venv-bench/bin/python benchmarks/peers.py [--repeat N] [--deduplicated] METHOD IN OUT
 
-Reads the reports (``claim``, ``outlet``, ``stance`` arrays, the same ones our estimator
-gets) and writes ``pred`` (1 true, 0 false, -1 no opinion, per claim) and ``reliability``
-(per outlet, nan where the method has none) to OUT.npz; prints one JSON line with the
-timings and peak memory. Metrics are computed by benchmarks/fit.py, the same way for
-every method.
+Reads the parsed table benchmarks/fit.py saved (IN, .npz: the ``claim``, ``outlet`` and
+``stance`` columns, the same ones our estimator reads; with ``--deduplicated`` only the
+reports the table's ``deduplicated`` mask keeps, one per provenance cluster and stance) and
+writes ``pred`` (1 true, 0 false, -1 no opinion, per claim) and ``reliability`` (per
+outlet, nan where the method has none) to OUT (.npz); prints one JSON line with the
+timings (from the table through the method's own input preparation to a fitted model) and
+peak memory. Metrics are computed by benchmarks/fit.py, the same way for every method.
 
 The peers see what such a package can take: who said what about which claim. Supports is
 the label "true", denies "false"; neutral coverage asserts nothing and is left out. They do
@@ -130,37 +132,53 @@ METHODS = {
 }
 
 
-def run(method: str, dataset_path: str, out_path: str, repeat: int = 1) -> dict:
+def run(method: str, dataset_path: str, out_path: str, repeat: int = 1, deduplicated=False):
     prepare, fit, read = METHODS[method]()
     data = np.load(dataset_path)
     n_claims, n_outlets = int(data["n_claims"]), int(data["n_outlets"])
-    claim, outlet, label = _labels(data)
+    columns = {name: data[name] for name in ("claim", "outlet", "stance")}
+    keep = data["deduplicated"] if deduplicated else np.ones(len(columns["claim"]), bool)
+    del data
+
+    def from_table(claims=None):
+        """The method's input from the table: its rows, labels, and its own structure."""
+        rows = keep if claims is None else keep & (columns["claim"] < claims)
+        return prepare(*_labels({name: column[rows] for name, column in columns.items()}))
+
     # Warm-up on a small slice (first calls load code and caches), as for our estimator.
-    small = claim < WARM_UP_CLAIMS
-    fit(prepare(claim[small], outlet[small], label[small]))
+    fit(from_table(WARM_UP_CLAIMS))
     gc.collect()
+    prep, times, cpu = [], [], []
     with PeakMemory() as memory:
-        started = time.perf_counter()
-        prepared = prepare(claim, outlet, label)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        prepared = from_table()
         built = time.perf_counter()
         model, output = fit(prepared)
-        finished = time.perf_counter()
-    times = [finished - built]
+        prep.append(built - started)
+        times.append(time.perf_counter() - built)
+        cpu.append(time.process_time() - cpu_started)
     for _ in range(repeat - 1):
-        again = time.perf_counter()
+        del prepared
+        started, cpu_started = time.perf_counter(), time.process_time()
+        prepared = from_table()
+        built = time.perf_counter()
         fit(prepared)
-        times.append(time.perf_counter() - again)
+        prep.append(built - started)
+        times.append(time.perf_counter() - built)
+        cpu.append(time.process_time() - cpu_started)
     pred, reliability = read(model, output, n_claims, n_outlets)
     np.savez(out_path, pred=pred, reliability=reliability)
     is_truthdiscovery = method in ("PooledInvestment", "TruthFinder")
     return {
+        "total_s": statistics.median(p + f for p, f in zip(prep, times, strict=True)),
+        # crowd-kit's input is a DataFrame, cheap to make; truthdiscovery's Dataset is
+        # built from Python triples and dominates its time.
+        "prep_s": statistics.median(prep),
         "fit_s": statistics.median(times),
-        "fit_runs_s": times,
-        # For crowd-kit the input is a DataFrame, cheap to make; for truthdiscovery the
-        # Dataset build dominates and is reported apart.
-        "build_s": built - started,
+        "cpu_s": statistics.median(cpu),
+        "runs_s": [round(p + f, 3) for p, f in zip(prep, times, strict=True)],
         "peak_mb": memory.peak_mb,
-        "peak_includes_build": True,
+        "input_reports": int(keep.sum()),
         "package": "truthdiscovery 1.0.4" if is_truthdiscovery else "crowd-kit 1.4.2",
     }
 
@@ -170,6 +188,11 @@ if __name__ == "__main__":
     repeat = 1
     if arguments[:1] == ["--repeat"]:
         repeat, arguments = int(arguments[1]), arguments[2:]
+    deduplicated = arguments[:1] == ["--deduplicated"]
+    arguments = arguments[1:] if deduplicated else arguments
     if len(arguments) != 3 or arguments[0] not in METHODS:
-        sys.exit(f"usage: peers.py [--repeat N] {{{','.join(METHODS)}}} DATASET.npz OUT.npz")
-    print(json.dumps(run(*arguments, repeat=repeat)))
+        sys.exit(
+            f"usage: peers.py [--repeat N] [--deduplicated] {{{','.join(METHODS)}}} "
+            "DATASET.npz OUT.npz"
+        )
+    print(json.dumps(run(*arguments, repeat=repeat, deduplicated=deduplicated)))

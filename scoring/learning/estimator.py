@@ -87,12 +87,13 @@ def counted_reports(table: ReportTable, log_lr: np.ndarray, respect_provenance: 
     """The reports that count: the strongest non-echo report of each stance per cluster."""
     if not respect_provenance:
         return np.ones(table.n_reports, dtype=bool)
-    rows = np.flatnonzero(~table.echo)
-    group = table.cluster[rows] * 3 + table.stance[rows]
+    # A report alone in its cluster and stance always counts: only shared groups are sorted
+    # (most groups are singletons, and sorting them all dominated the fit).
+    alone, rows, group = table.cluster_stance_groups
+    counted = alone.copy()
     order = np.lexsort((table.rank[rows], -np.abs(log_lr[rows]), group))
     first = np.ones(len(order), dtype=bool)
     first[1:] = group[order][1:] != group[order][:-1]
-    counted = np.zeros(table.n_reports, dtype=bool)
     counted[rows[order[first]]] = True
     return counted
 
@@ -273,8 +274,12 @@ class ReliabilityEstimator(BaseEstimator):
         likelihood; 0 for an outlet with no record."""
         if not self.outlet_presence or not own.any():
             return np.zeros(n_outlets), 0.0
-        pair = np.unique(table.claim[own].astype(np.int64) * n_outlets + table.outlet[own])
-        claim, outlet = np.divmod(pair, n_outlets)
+        # The distinct (claim, outlet) pairs of own reports, sorted: marked on the table's
+        # pairs (found once) instead of np.unique every iteration, which was most of the fit.
+        report_pair, pair_claim, pair_outlet = table.claim_outlet_pairs
+        present = np.zeros(len(pair_claim), dtype=bool)
+        present[report_pair[own]] = True
+        claim, outlet = pair_claim[present], pair_outlet[present]
         w = p_true[claim]
         n = np.bincount(outlet, minlength=n_outlets).astype(float)
         true = np.bincount(outlet, w, n_outlets)

@@ -1,7 +1,9 @@
 """The reports of a set of claims as parallel numpy arrays: what the estimator learns from.
 
-Provenance (clusters and echoes) comes from :func:`scoring.provenance.cluster_table`, the
-same rule the engine applies claim by claim.
+:class:`ReportColumns` is the parsed input (one entry per report, strings
+dictionary-encoded); :class:`ReportTable` adds provenance (clusters and echoes) from
+:func:`scoring.provenance.cluster_columns`, the same rule the engine applies claim by claim,
+vectorised.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
+from numpy.dtypes import StringDType
 
 from scoring.interchange import InterchangeRecord
-from scoring.provenance import cited_key, cluster_table
+from scoring.provenance import cited_key, cluster_columns, rank_and_cited_rows, source_classes
 from scoring.vocabulary import ATTRIBUTIONS, OUTLET_KINDS, STANCES
 
 NO_KIND = -1
@@ -30,6 +34,77 @@ def record_keys(records: Sequence[InterchangeRecord]) -> list[str]:
         seen[record.claim_key] = seen.get(record.claim_key, 0) + 1
         keys.append(record.report_key or f"{record.claim_key}#{seen[record.claim_key]}")
     return keys
+
+
+@dataclass(frozen=True, eq=False)
+class ReportColumns:
+    """Parsed reports as columns, one entry per report, before any provenance work.
+
+    Repeated strings are dictionary-encoded, as a columnar file stores them: codes into
+    ``claim_keys``, ``outlet_names`` and ``source_texts``. Report keys and ``cites`` are
+    string columns (numpy ``StringDType``, ``""`` for none).
+
+    Attributes
+    ----------
+    claim, outlet : ndarray of int
+        Index into ``claim_keys`` / ``outlet_names``.
+    stance, attribution : ndarray of int
+        Codes in :data:`scoring.vocabulary.STANCES` / ``ATTRIBUTIONS`` order.
+    interested : ndarray of bool
+    key, cites : ndarray of str
+        Each report's key and the key it cites.
+    source : ndarray of int
+        Index into ``source_texts`` of the quoted source as written, -1 for none.
+    claim_keys, verdicts : ndarray, one entry per claim
+    outlet_names : ndarray, one entry per outlet
+    source_texts : ndarray of str, one entry per distinct source text
+    """
+
+    claim: np.ndarray
+    outlet: np.ndarray
+    stance: np.ndarray
+    attribution: np.ndarray
+    interested: np.ndarray
+    key: np.ndarray
+    cites: np.ndarray
+    source: np.ndarray
+    claim_keys: np.ndarray
+    verdicts: np.ndarray
+    outlet_names: np.ndarray
+    source_texts: np.ndarray
+
+    @classmethod
+    def from_records(cls, records: Sequence[InterchangeRecord]) -> ReportColumns:
+        """Parse interchange records into columns, claims and outlets in first-seen order."""
+        claim_index: dict[str, int] = {}
+        outlet_index: dict[str, int] = {}
+        source_index: dict[str, int] = {}
+        verdicts: list[float] = []
+        claim, outlet, source = [], [], []
+        for record in records:
+            if record.claim_key not in claim_index:
+                claim_index[record.claim_key] = len(claim_index)
+                verdicts.append(math.nan if record.verdict is None else float(record.verdict))
+            claim.append(claim_index[record.claim_key])
+            outlet.append(outlet_index.setdefault(record.outlet, len(outlet_index)))
+            text = record.source
+            source.append(-1 if text is None else source_index.setdefault(text, len(source_index)))
+        stance_code = {name: code for code, name in enumerate(STANCES)}
+        attribution_code = {name: code for code, name in enumerate(ATTRIBUTIONS)}
+        return cls(
+            claim=np.array(claim, dtype=np.int32),
+            outlet=np.array(outlet, dtype=np.int32),
+            stance=np.array([stance_code[r.stance] for r in records], dtype=np.int8),
+            attribution=np.array([attribution_code[r.attribution] for r in records], np.int8),
+            interested=np.array([r.interested_party for r in records], dtype=bool),
+            key=np.array(record_keys(records), dtype=StringDType()),
+            cites=np.array([cited_key(r) or "" for r in records], dtype=StringDType()),
+            source=np.array(source, dtype=np.int32),
+            claim_keys=np.array(list(claim_index), dtype=object),
+            verdicts=np.array(verdicts, dtype=float),
+            outlet_names=np.array(list(outlet_index), dtype=object),
+            source_texts=np.array(list(source_index), dtype=object),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,41 +170,38 @@ class ReportTable:
         ``outlet_kinds`` maps outlet names to kinds and ``outlet_priors`` to typed prior
         reliabilities; outlets missing from them have no kind (pooled parent) and no prior.
         """
-        records = list(records)
+        return cls.from_columns(
+            ReportColumns.from_records(list(records)), outlet_kinds, outlet_priors
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        columns: ReportColumns,
+        outlet_kinds: Mapping[str, str] | None = None,
+        outlet_priors: Mapping[str, float | None] | None = None,
+    ) -> ReportTable:
+        """Add provenance to parsed columns (vectorised); kinds and priors as in
+        :meth:`from_records`."""
         kinds = dict(outlet_kinds or {})
         priors = dict(outlet_priors or {})
-        claim_index: dict[str, int] = {}
-        outlet_index: dict[str, int] = {}
-        verdicts: list[float] = []
-        for record in records:
-            if record.claim_key not in claim_index:
-                claim_index[record.claim_key] = len(claim_index)
-                verdicts.append(math.nan if record.verdict is None else float(record.verdict))
-            outlet_index.setdefault(record.outlet, len(outlet_index))
-        stance_code = {name: code for code, name in enumerate(STANCES)}
-        attribution_code = {name: code for code, name in enumerate(ATTRIBUTIONS)}
-        keys = record_keys(records)
-        cluster, echo = cluster_table(
-            [r.claim_key for r in records],
-            keys,
-            [r.stance for r in records],
-            [r.source for r in records],
-            [cited_key(r) for r in records],
+        rank, cited_row = rank_and_cited_rows(columns.claim, columns.key, columns.cites)
+        text_class = np.append(source_classes(columns.source_texts), -1)  # [-1]: no source
+        cluster, echo = cluster_columns(
+            columns.claim, rank, columns.stance, text_class[columns.source], cited_row
         )
-        rank = np.empty(len(records), dtype=np.int64)
-        rank[sorted(range(len(records)), key=keys.__getitem__)] = np.arange(len(records))
-        names = np.array(list(outlet_index), dtype=object)
+        names = columns.outlet_names
         return cls(
-            claim=np.array([claim_index[r.claim_key] for r in records], dtype=np.int32),
-            outlet=np.array([outlet_index[r.outlet] for r in records], dtype=np.int32),
-            stance=np.array([stance_code[r.stance] for r in records], dtype=np.int8),
-            attribution=np.array([attribution_code[r.attribution] for r in records], np.int8),
-            interested=np.array([r.interested_party for r in records], dtype=bool),
+            claim=columns.claim,
+            outlet=columns.outlet,
+            stance=columns.stance,
+            attribution=columns.attribution,
+            interested=columns.interested,
             cluster=cluster,
             echo=echo,
             rank=rank,
-            claim_keys=np.array(list(claim_index), dtype=object),
-            verdicts=np.array(verdicts, dtype=float),
+            claim_keys=columns.claim_keys,
+            verdicts=columns.verdicts,
             outlet_names=names,
             outlet_kinds=np.array(
                 [OUTLET_KINDS.index(kinds[n]) if n in kinds else NO_KIND for n in names], np.int8
@@ -138,6 +210,31 @@ class ReportTable:
                 [math.nan if priors.get(n) is None else float(priors[n]) for n in names]
             ),
         )
+
+    @cached_property
+    def claim_outlet_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct (claim, outlet) pairs in (claim, outlet) order: each report's pair,
+        and each pair's claim and outlet (computed once per table, for the estimator)."""
+        pair = self.claim.astype(np.int64) * len(self.outlet_names) + self.outlet
+        order = np.argsort(pair, kind="stable")
+        starts = np.ones(len(order), dtype=bool)
+        starts[1:] = pair[order][1:] != pair[order][:-1]
+        report_pair = np.empty(len(pair), dtype=np.int64)
+        report_pair[order] = np.cumsum(starts) - 1
+        first = order[starts]
+        return report_pair, self.claim[first], self.outlet[first]
+
+    @cached_property
+    def cluster_stance_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which non-echo reports are alone in their (cluster, stance) (a mask), the rows of
+        those sharing one, and their group ids (computed once per table, for the
+        estimator)."""
+        rows = np.flatnonzero(~self.echo)
+        group = self.cluster[rows].astype(np.int64) * 3 + self.stance[rows]
+        shared = np.bincount(group, minlength=3 * self.n_reports)[group] > 1
+        alone = np.zeros(self.n_reports, dtype=bool)
+        alone[rows[~shared]] = True
+        return alone, rows[shared], group[shared]
 
     def select_reports(self, keep: np.ndarray) -> ReportTable:
         """The same claims and outlets with only the reports where ``keep`` is true."""
