@@ -287,9 +287,10 @@ class OutletRef(ma.fields.Field):
             raise ma.ValidationError("Must be an outlet id or slug.")
         if value.isascii() and value.isdigit():
             number = int(value)
-            if not 1 <= number <= MAX_ID:
-                raise ma.ValidationError(f"An outlet id is 1 to {MAX_ID}.")
-            return number
+            if 1 <= number <= MAX_ID:
+                return number
+            # Not an id ("0000" is a valid slug as the document describes one): a slug,
+            # which names no outlet, so the list is empty rather than refused.
         if len(value) > 200 or not re.match(SLUG_PATTERN, value):
             raise ma.ValidationError("Must be an outlet id or slug (such as 'reuters').")
         return value
