@@ -18,6 +18,12 @@
    this layer, so the model cannot do worse than them except by the noise of the choice.
    The layer is the calibrator: a separate isotonic or Platt step did not improve the
    out-of-fold log loss and is not fitted.
+   When resolved claims share stories, the layer has one more column: each claim's story
+   offset (its story's shrunk base rate against the pooled one, :mod:`scoring.story_rates`),
+   computed from the *other* folds' resolved claims, so a claim's own verdict never feeds
+   its own story term; its coefficient (≥ 0) and the strength of the shrinkage (by
+   marginal likelihood on all resolved claims) are stored as the story model. Without
+   shared stories the layer is exactly the one fitted without the story model.
 3. **Fits the settling model** (the 90 % interval) on the same cross-fitted evidence of
    time-ordered prefixes of resolved claims (:mod:`scoring.settling`).
 4. **Refits the estimator on all claims** and exports it with the layer, γ and the settling
@@ -43,6 +49,8 @@ from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
 from scoring.learning.export import to_model_parameters
 from scoring.settling import fit_settling
+from scoring.stories import claim_stories
+from scoring.story_rates import cross_fitted_offsets, fit_story_model
 
 FOLDS = 5
 EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
@@ -68,18 +76,24 @@ def score_records(
     }
 
 
-def layer_features(evidence: Sequence[ClaimEvidence], exponent: float) -> np.ndarray:
-    """Rows of :data:`FEATURES`: tempered evidence sums per stance, then count features."""
-    return np.array(
+def layer_features(
+    evidence: Sequence[ClaimEvidence], exponent: float, story: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of :data:`FEATURES`: tempered evidence sums per stance, then count features;
+    then, given ``story`` (each claim's cross-fitted story offset), a story column."""
+    X = np.array(
         [
             [*stance_sums(e.items, exponent), *(e.counts[n] for n in COUNT_FEATURES)]
             for e in evidence
         ]
     ).reshape(len(evidence), len(FEATURES))
+    return X if story is None else np.column_stack([X, story])
 
 
-def _bounds() -> list[tuple[float | None, float | None]]:
+def _bounds(n_columns: int = len(FEATURES)) -> list[tuple[float | None, float | None]]:
+    # A story column (the last, when present) may only pull a claim toward its story's rate.
     signs = [1, 1, 1] + [COUNT_SIGNS[name] for name in COUNT_FEATURES]
+    signs += [1] * (n_columns - len(signs))
     return [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
 
 
@@ -107,7 +121,11 @@ def fit_bounded_logistic(
     start = np.zeros(X.shape[1] + 1)
     start[0] = math.log((y.sum() + 1) / (len(y) - y.sum() + 1))
     result = minimize(
-        objective, start, jac=True, method="L-BFGS-B", bounds=[(None, None), *_bounds()]
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None), *_bounds(X.shape[1])],
     )
     coef = result.x[1:] / scale
     return float(result.x[0] - coef @ mean), coef
@@ -118,16 +136,20 @@ def _log_loss(y: np.ndarray, z: np.ndarray) -> float:
 
 
 def choose_layer(
-    evidence: Sequence[ClaimEvidence], verdicts: np.ndarray, seed: int = 0
+    evidence: Sequence[ClaimEvidence],
+    verdicts: np.ndarray,
+    seed: int = 0,
+    story: np.ndarray | None = None,
 ) -> tuple[float, float, dict[float, float]]:
-    """γ and C of least inner cross-validated log loss; also the loss of each γ (best C)."""
+    """γ and C of least inner cross-validated log loss; also the loss of each γ (best C).
+    ``story``: the claims' cross-fitted story offsets, a column of the layer when given."""
     n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
     splits = list(
         StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
     )
     best, by_exponent = (math.inf, 0.0, 1.0), {}
     for exponent in EXPONENT_GRID:
-        X = layer_features(evidence, exponent)
+        X = layer_features(evidence, exponent, story)
         for c in REGULARIZATION_GRID:
             loss = 0.0
             for train, test in splits:
@@ -147,6 +169,7 @@ def fit_scoring_model(
     version: str = "fit",
     seed: int = 0,
     estimator: ReliabilityEstimator | None = None,
+    use_stories: bool = True,
 ) -> ModelParameters:
     """Fit the scoring model on interchange records (see the module docstring).
 
@@ -163,6 +186,9 @@ def fit_scoring_model(
         Seeds the folds of the cross-fitting and of the inner cross-validation.
     estimator : ReliabilityEstimator, optional
         Its parameters are used for every EM fit (default ``ReliabilityEstimator()``).
+    use_stories : bool
+        Learn a shrunk base rate per story (:mod:`scoring.story_rates`) when resolved
+        claims share stories; False leaves the story model off whatever the data.
 
     Returns
     -------
@@ -185,26 +211,40 @@ def fit_scoring_model(
     if min(verdicts.sum(), len(verdicts) - verdicts.sum()) < 2:
         return final
     n_splits = int(min(FOLDS, verdicts.sum(), len(verdicts) - verdicts.sum()))
-    folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(resolved, verdicts)
+    folds = [
+        test
+        for _, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
+            resolved, verdicts
+        )
+    ]
     evidence: list[ClaimEvidence | None] = [None] * len(resolved)
     fold_params: list[ModelParameters | None] = [None] * len(resolved)
-    for _, test in folds:
+    for test in folds:
         keep = np.setdiff1d(np.arange(table.n_claims), resolved[test])
         params = to_model_parameters(_fit(template, table, keep), version)
         for i in test:
             key = table.claim_keys[resolved[i]]
             evidence[i] = claim_evidence(claims[key], params)
             fold_params[i] = params
-    exponent, regularization, losses = choose_layer(evidence, verdicts, seed)
+    stories_of = claim_stories(records)
+    resolved_stories = [stories_of.get(table.claim_keys[i]) for i in resolved]
+    story = cross_fitted_offsets(resolved_stories, verdicts, folds) if use_stories else None
+    if story is not None and not story.any():
+        story = None  # no resolved claim shares a story: the layer is exactly as without
+    exponent, regularization, losses = choose_layer(evidence, verdicts, seed, story)
     intercept, coef = fit_bounded_logistic(
-        layer_features(evidence, exponent), verdicts, regularization
+        layer_features(evidence, exponent, story), verdicts, regularization
     )
     layer = ClaimLayer(
         intercept=intercept,
         evidence=tuple(coef[:3].tolist()),
-        counts=dict(zip(COUNT_FEATURES, coef[3:].tolist(), strict=True)),
+        counts=dict(zip(COUNT_FEATURES, coef[3 : len(FEATURES)].tolist(), strict=True)),
         regularization=regularization,
     )
+    if story is not None:
+        final = dataclasses.replace(
+            final, stories=fit_story_model(resolved_stories, verdicts, coef[len(FEATURES)])
+        )
     settling = fit_settling(
         _settling_moves(table, claims, resolved, fold_params, layer, exponent, seed)
     )

@@ -33,8 +33,11 @@ The model, step by step:
    Σ_s a_s·E_s + Σ_f b_f·f``: ``E_s`` the tempered sums per stance, ``f`` the count features.
    The explanation adds up exactly: each cluster contributes ``a_s · weight · log-LR`` of its
    counted reports; the count terms are one more entry, "aggregation adjustment"; the
-   intercept is ``prior_log_odds``, the base rate. When the log-odds would pass ±12 every
-   contribution is scaled by the same factor so the sum lands on ±12.
+   intercept is ``prior_log_odds``, the base rate. A claim of a story with resolved claims
+   starts from its story's shrunk base rate (:mod:`scoring.story_rates`): one more entry,
+   "story: most of its N resolved claims were false", on top of the intercept (a resolved
+   claim's own verdict left out). When the log-odds would pass ±12 every
+   contribution after that start is scaled by the same factor so the sum lands on ±12.
 5. **Calibration** (stored versions before model v2 only; the claim layer is the
    calibrator now): a monotone map of the confidence, one more explanation entry.
 6. **Interval (90 %)**: where the confidence will land once the story has settled, given
@@ -72,6 +75,7 @@ from scoring.evidence import (
 from scoring.labels import admiralty_grade, verbal_label
 from scoring.provenance import cited_key, echo_keys, normalize_source, provenance_clusters
 from scoring.settling import settled_range
+from scoring.story_rates import claim_story_offset
 from scoring.vocabulary import STANCES
 
 MAX_LOG_ODDS = 12.0
@@ -561,10 +565,12 @@ def score_claim(
     cluster_totals = [math.fsum(values) for values in per_cluster]
     adjustment = math.fsum(layer.counts.get(name, 0.0) * value for name, value in counts.items())
     prior = _prior_log_odds(params)
-    scale = _clip_scale(prior, math.fsum(cluster_totals) + adjustment)
+    story_share, story_reason = _story_term(reports, params, prior, verdict)
+    start = prior + story_share
+    scale = _clip_scale(start, math.fsum(cluster_totals) + adjustment)
     shares = [scale * total for total in cluster_totals]
     adjustment *= scale
-    raw = prior + math.fsum(shares) + adjustment
+    raw = start + math.fsum(shares) + adjustment
     log_odds, calibration_shift = _calibrated(raw, params.calibration)
     discount = _clamp(params.interested_party_discount, (0.0, 1.0))
     contributions = [
@@ -575,6 +581,8 @@ def score_claim(
         contributions.append(
             _named_contribution(adjustment, log_odds, _adjustment_reason(counts, layer, scale))
         )
+    if story_share != 0.0:
+        contributions.append(_named_contribution(story_share, log_odds, story_reason))
     if calibration_shift is not None:
         contributions.append(_calibration_contribution(raw, log_odds, params.calibration.method))
     contributions.sort(key=lambda c: (-abs(c.log_odds), min(c.members, default="~"), c.reason))
@@ -595,6 +603,48 @@ def score_claim(
         model_version=params.version,
         verdict=verdict,
     )
+
+
+def claim_story(reports: Sequence[ReportEvidence]) -> str | None:
+    """The story of a claim's reports (reports without one say nothing).
+
+    Raises
+    ------
+    ValueError
+        If reports of the claim name different stories.
+    """
+    stories = {report.story for report in reports if report.story is not None}
+    if len(stories) > 1:
+        raise ValueError(f"the reports of one claim name different stories: {sorted(stories)}")
+    return next(iter(stories), None)
+
+
+def _story_term(
+    reports: Sequence[ReportEvidence], params: ModelParameters, prior: float, verdict
+) -> tuple[float, str]:
+    """The story's share of the log-odds (module docstring, step 4) and its reason; a
+    start beyond ±MAX_LOG_ODDS is cut there."""
+    model = params.stories
+    story = claim_story(reports)
+    if model.coefficient == 0.0 or story is None:
+        return 0.0, ""
+    offset, true, false = claim_story_offset(model, story, verdict)
+    share = model.coefficient * offset
+    share = max(min(prior + share, MAX_LOG_ODDS), -MAX_LOG_ODDS) - prior
+    n = true + false
+    if n == 1:
+        counted = f"its one resolved claim was {'true' if true else 'false'}"
+    elif true > false:
+        counted = f"most of its {n} resolved claims were true ({true} true, {false} false)"
+    elif false > true:
+        counted = f"most of its {n} resolved claims were false ({true} true, {false} false)"
+    else:
+        counted = f"its {n} resolved claims were split evenly"
+    reason = (
+        f"story {story!r}: {counted}, against {100 * model.base_rate:.0f}% true over all "
+        "resolved claims"
+    )
+    return share, reason
 
 
 def _ranks(items: Sequence[CountedEvidence], weights: Sequence[float]):

@@ -41,6 +41,9 @@ class ReportEvidence:
     # The service linked ``cites`` itself, from near-identical wording: the explanation says
     # so, since an editor may know better than the text match.
     cites_inferred: bool = False
+    # The story (event) of the report's claim, the same on every report of a claim: the
+    # scorer starts the claim from its story's shrunk base rate (StoryModel).
+    story: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,32 @@ class SettlingModel:
         object.__setattr__(self, "levels", tuple(float(v) for v in self.levels))
 
 
+@dataclass(frozen=True)
+class StoryModel:
+    """A shrunk base rate per story, learned from each story's resolved claims.
+
+    A story with ``t`` true and ``f`` false resolved claims has the rate
+    ``(t + strength · base_rate) / (t + f + strength)`` (the beta-binomial posterior mean,
+    shrunk toward the pooled ``base_rate`` by ``strength`` pseudo-claims); a claim of the
+    story starts ``coefficient · (logit(rate) − logit(base_rate))`` log-odds from the
+    claim layer's intercept. With no resolved claim in its story (or no story) the term is
+    0. ``resolved`` holds ``(t, f)`` by story name as of the fit; ``coefficient`` 0 (the
+    default, and every fit on data without stories) switches the term off.
+    """
+
+    base_rate: float = 0.5
+    strength: float = 0.0
+    coefficient: float = 0.0
+    resolved: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "resolved",
+            _frozen({str(k): (int(v[0]), int(v[1])) for k, v in dict(self.resolved).items()}),
+        )
+
+
 Confusion = tuple[tuple[float, float, float], tuple[float, float, float]]
 
 
@@ -181,6 +210,7 @@ class ModelParameters:
     claim_layer: ClaimLayer = field(default_factory=ClaimLayer)
     settling: SettlingModel = field(default_factory=SettlingModel)
     training_summary: Mapping[str, Any] = field(default_factory=dict)
+    stories: StoryModel = field(default_factory=StoryModel)
 
     def __post_init__(self) -> None:
         if self.pooled_confusion is not None:
@@ -264,6 +294,12 @@ def parameters_to_dict(params: ModelParameters) -> dict[str, Any]:
             "false": plain(params.settling.false),
         },
         "training_summary": plain(params.training_summary),
+        "stories": {
+            "base_rate": float(params.stories.base_rate),
+            "strength": float(params.stories.strength),
+            "coefficient": float(params.stories.coefficient),
+            "resolved": plain(params.stories.resolved),
+        },
     }
 
 
@@ -311,6 +347,7 @@ def parameters_from_dict(stored: Mapping[str, Any]) -> ModelParameters:
             else SettlingModel()
         ),
         training_summary=stored.get("training_summary") or {},
+        stories=StoryModel(**stored["stories"]) if stored.get("stories") else StoryModel(),
     )
 
 

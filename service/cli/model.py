@@ -171,7 +171,9 @@ def evaluate(
     and an any-denial flag, and the unlearned prior model. Then the paired bootstrap 95 %
     interval of model minus the best baseline (lowest Brier) for AUC and Brier, the
     model's ECE interval, and the coverage of the 90 % interval on time-ordered reports.
-    Claims with a null verdict help fitting only.
+    Claims with a null verdict help fitting only. Claims' stories (the file's story field,
+    or --derive-story) give the model a shrunk base rate per story, learned from the
+    training claims of each story; the baselines do not use them.
     """
     import json
     from pathlib import Path

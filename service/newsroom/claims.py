@@ -56,6 +56,8 @@ def filtered_claims(args):
             Report.outlet_id == outlet, Report.retracted_at.is_(None)
         )
         statement = statement.where(Claim.id.in_(reported))
+    if "story" in args:
+        statement = statement.where(Claim.story == args["story"])
     if "q" in args:
         for word in args["q"].split()[:10]:
             statement = statement.where(Claim.text.ilike(f"%{escape_like(word)}%", escape="\\"))

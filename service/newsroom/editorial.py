@@ -133,8 +133,14 @@ def _record_from_body(session: Session, body: dict[str, Any]) -> tuple[Interchan
         published_at=body.get("published_at"),
         url=body.get("url"),
         quote=body.get("quote"),
+        story=_story(body.get("story")),
     )
     return record, named
+
+
+def _story(story: str | None) -> str | None:
+    """A story name as the interchange format reads it: trimmed."""
+    return story.strip() if story is not None else None
 
 
 def _similar_claim_warning(
@@ -266,14 +272,26 @@ def retract_report(session: Session, report_id: int, reason: str, caller: Caller
 
 # -- claims ----------------------------------------------------------------------------------
 def create_claim(
-    session: Session, key: str | None, text: str, caller: Caller, similarity_threshold: float
+    session: Session,
+    key: str | None,
+    text: str,
+    caller: Caller,
+    similarity_threshold: float,
+    story: str | None = None,
 ) -> tuple[Claim, list[RecordWarning]]:
     key = key or _key_from_text(text)
     if session.scalars(select(Claim.id).where(Claim.key == key)).first() is not None:
         raise Conflict(f"A claim with key {key!r} exists already.")
     warning = _similar_claim_warning(claim_index(session), key, text.strip(), similarity_threshold)
     now = utcnow()
-    claim = Claim(key=key, text=text.strip(), status="open", created_at=now, updated_at=now)
+    claim = Claim(
+        key=key,
+        text=text.strip(),
+        story=_story(story),
+        status="open",
+        created_at=now,
+        updated_at=now,
+    )
     session.add(claim)
     session.flush()
     emit_claim_created(session, claim)

@@ -132,6 +132,19 @@ def check_claim_text(key: str, stored_text: str, text: str, line: int | None) ->
         raise RecordError(line, "claim", f"differs from the stored text of claim {key!r}")
 
 
+def claim_story_after(key: str, stored: str | None, story: str | None, line: int | None):
+    """A claim's story once a record is added: a record naming no story leaves it as it
+    is; one naming a story gives it to a claim without one; one naming another story than
+    the claim's is refused (a claim belongs to one story)."""
+    if story is None or story == stored:
+        return stored
+    if stored is not None:
+        raise RecordError(
+            line, "story", f"is {story!r}, but claim {key!r} belongs to the story {stored!r}"
+        )
+    return story
+
+
 def verdict_is_new(claim_key: str, stored: bool | None, verdict: bool, line: int | None) -> bool:
     """Whether a record's verdict is to be added: not if the claim has it already; one
     contradicting the claim's verdict is refused."""
@@ -420,6 +433,10 @@ class ReportRecorder:
         and names no ``cites`` is stored citing it, the link flagged as inferred."""
         check_published_at(record, line, self.now)
         claim = claim or self.claim_for(record.claim_key, record.claim, line)
+        story = claim_story_after(claim.key, claim.story, record.story, line)
+        if story != claim.story:
+            claim.story = story
+            self._touched_claims.add(claim.id)  # it starts from its story's rate now
         outlet = outlet or self.outlet_for(record.outlet, record.url, line, new_outlet=new_outlet)
         if cites is None and record.cites is not None:
             cites = self._report_by_key(record.cites) or self._duplicate_keys.get(record.cites)

@@ -29,6 +29,7 @@ CITED = aliased(Report, name="cited")
 JOINED_COLUMNS = (
     Claim.key.label("claim_key"),
     Claim.text.label("claim_text"),
+    Claim.story.label("claim_story"),
     Outlet.name.label("outlet_name"),
     CITED.key.label("cites_key"),
 )
@@ -46,6 +47,7 @@ EVIDENCE_COLUMNS = (
     Outlet.kind,
     Report.published_at,
     Report.cites_inferred,
+    Claim.story,
 )
 
 
@@ -83,6 +85,7 @@ def record_from_row(row: Any, verdict: bool | None) -> InterchangeRecord:
         cites_inferred=row.cites_inferred,
         retracted_at=row.retracted_at,
         retraction_reason=row.retraction_reason,
+        story=row.claim_story,
     )
 
 

@@ -275,7 +275,7 @@ class _Restorer:
     def __init__(self, connection: Connection, key_hashes_restored_revoked: datetime):
         self.connection = connection
         self.now = key_hashes_restored_revoked
-        self.claims: dict[int, tuple[str, str]] = {}
+        self.claims: dict[int, tuple[str, str, str | None]] = {}
         self.outlets: dict[int, str] = {}
         self.reports: dict[int, tuple[str, int]] = {}
         self.ids: dict[str, set[int]] = {kind: set() for kind in KINDS}
@@ -297,7 +297,7 @@ class _Restorer:
         self._check_references(line, kind, row)
         self.ids[kind].add(row["id"])
         if kind == "claim":
-            self.claims[row["id"]] = (row["key"], row["text"])
+            self.claims[row["id"]] = (row["key"], row["text"], row.get("story"))
         elif kind == "outlet":
             self.outlets[row["id"]] = row["name"]
         elif kind == "verdict":
@@ -348,8 +348,10 @@ class _Restorer:
         ):
             raise _field(line, "record.published_at", "disagrees with published_at")
         claim = self.claims.get(row["claim_id"])
-        if claim is not None and (raw.get("claim_key"), raw.get("claim")) != claim:
+        if claim is not None and (raw.get("claim_key"), raw.get("claim")) != claim[:2]:
             raise _field(line, "record.claim_key", f"is not claim {row['claim_id']}'s key and text")
+        if claim is not None and raw.get("story") != claim[2]:
+            raise _field(line, "record.story", f"is not claim {row['claim_id']}'s story")
         if row["outlet_id"] in self.outlets and raw.get("outlet") != self.outlets[row["outlet_id"]]:
             raise _field(line, "record.outlet", f"is not outlet {row['outlet_id']}'s name")
         if record.verdict != self.latest_verdict.get(row["claim_id"]):

@@ -46,6 +46,7 @@ from service.newsroom.recording import (
     check_claim_text,
     check_published_at,
     check_unchanged,
+    claim_story_after,
     new_report_key,
     retraction,
     verdict_is_new,
@@ -77,6 +78,7 @@ class _ClaimRow:
     label: str | None = None
     model_version: str | None = None
     verdict: bool | None = None  # latest, stored or added by this batch
+    story: str | None = None
     new: bool = False
     reports: list[_NewReport] = field(default_factory=list)
 
@@ -191,6 +193,7 @@ class _NewReport:
             outlet_kind=self.outlet.kind,
             published_at=self.record.published_at,
             cites_inferred=self.cites_inferred,
+            story=self.claim.story,
         )
 
 
@@ -237,6 +240,7 @@ class BulkBatch:
             Claim.confidence_upper,
             Claim.label,
             Claim.model_version,
+            Claim.story,
         )
         for keys in _chunks(claim_keys):
             statement = select(*columns).where(self._in(Claim.key, keys)).order_by(Claim.id)
@@ -294,6 +298,10 @@ class BulkBatch:
             self.matcher.start_claim(claim.key)
             self.summary.claims_created += 1
         check_claim_text(record.claim_key, claim.text, record.claim, line)
+        story = claim_story_after(claim.key, claim.story, record.story, line)
+        if story != claim.story:
+            claim.story = story
+            self.touched[claim.key] = claim  # it starts from its story's rate now
         return claim
 
     def _apply_verdict(self, claim: _ClaimRow, verdict: bool | None, line: int) -> None:
@@ -381,6 +389,7 @@ class BulkBatch:
         claim_rows = []
         for claim in new_claims:
             row = {"key": claim.key, "text": claim.text, "status": claim.status}
+            row["story"] = claim.story
             columns = score_columns(scores[claim.key], now)
             claim_rows.append({**row, "created_at": now, **columns, "updated_at": now})
         for claim, claim_id in zip(new_claims, writer.insert_claims(claim_rows), strict=True):
@@ -419,7 +428,9 @@ class BulkBatch:
             if changed:
                 columns["updated_at"] = now
             if not claim.new:
-                updates.append({"b_id": claim.id, **columns, "status": claim.status})
+                updates.append(
+                    {"b_id": claim.id, **columns, "status": claim.status, "story": claim.story}
+                )
             if changed:
                 history.append(history_row(claim.id, score, cause, now))
                 stored = SimpleNamespace(id=claim.id, status=claim.status, **columns)

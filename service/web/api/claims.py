@@ -44,7 +44,7 @@ class Claims(MethodView):
     @blp.response(200, ClaimSchema(many=True))
     @paginate(blp)
     def get(self, args):
-        """List claims: filter by status, confidence, outlet, update time or words; sort by
+        """List claims: filter by status, confidence, outlet, story, update time or words; sort by
         confidence, change over 24 h or update time (prefix '-' for descending)."""
         session = request_uow().session
         return PagedSelect(session, filtered_claims(args), lambda row: claim_view(*row))
@@ -63,6 +63,7 @@ class Claims(MethodView):
             fields["text"],
             current_caller(),
             current_app.config["SIMILARITY_WARNING_THRESHOLD"],
+            story=fields.get("story"),
         )
         body = {**claim_view(claim), "warnings": [vars(w) for w in warnings]}
         return body, {"Location": f"/api/v1/claims/{claim.id}"}

@@ -25,6 +25,7 @@ def claim_view(claim: Claim, change_24h: float | None = None) -> dict[str, Any]:
         "n_reports": claim.n_reports,
         "n_clusters": claim.n_clusters,
         "model_version": claim.model_version,
+        "story": claim.story,
         "change_24h": change_24h,
         "created_at": claim.created_at,
         "updated_at": claim.updated_at,

@@ -7,6 +7,7 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
+from scoring.interchange import MAX_STORY_LENGTH
 from scoring.vocabulary import ATTRIBUTIONS, CLAIM_STATUSES, OUTLET_KINDS, STANCES
 from service.web.api.common import (
     StrictBoolean,
@@ -87,6 +88,7 @@ LONG_TEXT = [validate.Length(min=1, max=10_000), NOT_BLANK]
 PROBABILITY = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
 MAX_ID = 2**31 - 1
 ID = validate.Range(min=1, max=MAX_ID)
+STORY = [validate.Length(min=1, max=MAX_STORY_LENGTH), NOT_BLANK]
 
 
 # -- outlets ---------------------------------------------------------------------------------
@@ -248,6 +250,15 @@ class ClaimSchema(StrictSchema):
     n_reports = Int(dump_only=True)
     n_clusters = Int(dump_only=True)
     model_version = Str(dump_only=True, allow_none=True)
+    story = Str(
+        allow_none=True,
+        validate=STORY,
+        metadata={
+            "example": "hamas-leadership-2024",
+            "description": "The event the claim belongs to (optional; interchange field "
+            "story): the model starts the claim from the story's shrunk base rate",
+        },
+    )
     change_24h = Float(
         dump_only=True,
         allow_none=True,
@@ -276,9 +287,10 @@ class OutletRef(ma.fields.Field):
             raise ma.ValidationError("Must be an outlet id or slug.")
         if value.isascii() and value.isdigit():
             number = int(value)
-            if not 1 <= number <= MAX_ID:
-                raise ma.ValidationError(f"An outlet id is 1 to {MAX_ID}.")
-            return number
+            if 1 <= number <= MAX_ID:
+                return number
+            # Not an id ("0000" is a valid slug as the document describes one): a slug,
+            # which names no outlet, so the list is empty rather than refused.
         if len(value) > 200 or not re.match(SLUG_PATTERN, value):
             raise ma.ValidationError("Must be an outlet id or slug (such as 'reuters').")
         return value
@@ -302,6 +314,7 @@ class ClaimListArgs(StrictSchema):
     )
     updated_since = QueryDateTime()
     q = Str(validate=QUERY_TEXT, metadata={"description": "Words the claim's text contains"})
+    story = Str(validate=STORY, metadata={"description": "Only claims of this story (exactly)"})
     sort = Str(load_default="-updated", validate=validate.OneOf(CLAIM_SORTS))
 
 
@@ -423,6 +436,15 @@ class ReportInSchema(StrictSchema):
         validate=[validate.Length(max=2000), validate.Regexp(URL_PATTERN)],
     )
     quote = Str(allow_none=True, validate=LONG_TEXT)
+    story = Str(
+        allow_none=True,
+        validate=STORY,
+        metadata={
+            "example": "hamas-leadership-2024",
+            "description": "The claim's story (event). Given to a claim without one; a "
+            "story other than the claim's is refused (422).",
+        },
+    )
 
     @ma.validates_schema
     def names_a_claim_and_an_outlet(self, data, **kwargs):

@@ -51,7 +51,7 @@ blp = Blueprint(
 )
 
 BOARD_PAGE_SIZE = 50
-BOARD_FILTERS = ("status", "q", "min_confidence", "max_confidence", "outlet", "sort")
+BOARD_FILTERS = ("status", "q", "min_confidence", "max_confidence", "outlet", "story", "sort")
 SORTABLE = ("confidence", "change", "updated")
 HISTORY_POINTS = 200
 OUTLET_REPORTS = 200
@@ -192,7 +192,11 @@ def board():
     page = board_page()
     rows, total = board_rows(args, page)
     pages = max(1, -(-total // BOARD_PAGE_SIZE))
-    outlets = request_uow().session.execute(select(Outlet.id, Outlet.name).order_by(Outlet.name))
+    session = request_uow().session
+    outlets = session.execute(select(Outlet.id, Outlet.name).order_by(Outlet.name))
+    stories = session.scalars(
+        select(Claim.story).where(Claim.story.is_not(None)).distinct().order_by(Claim.story)
+    )
 
     def board_url(**changes) -> str:
         return url_for("dashboard.board", **{**raw, **changes})
@@ -211,6 +215,7 @@ def board():
         sort_urls={c: board_url(sort=s) for c, s in sort_choices(args["sort"]).items()},
         sort_marks=sort_marks(args["sort"]),
         outlets=outlets.all(),
+        stories=stories.all(),
         statuses=("open", "resolved_true", "resolved_false"),
         rows_url=url_for("dashboard.board_rows", **raw, **({"page": page} if page > 1 else {})),
     )
