@@ -7,6 +7,8 @@ from typing import Any
 from models import Claim, Outlet, Report
 from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
+from service.newsroom.hypothetical import HypotheticalScore
+from service.newsroom.rescoring import explanation_json
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
 
@@ -48,6 +50,31 @@ def score_view(claim: Claim) -> dict[str, Any]:
         "n_clusters": claim.n_clusters,
         "scored_at": claim.scored_at,
         "explanation": claim.explanation or [],
+        "what_would_change": claim.what_would_change,
+    }
+
+
+def hypothetical_score_view(scored: HypotheticalScore) -> dict[str, Any]:
+    """A claim's score with hypothetical reports (nothing of it stored)."""
+    claim, score = scored.claim, scored.score
+    return {
+        "claim_id": claim.id,
+        "status": claim.status,
+        "verdict": VERDICT_OF_STATUS[claim.status],
+        "confidence": score.confidence,
+        "lower": score.lower,
+        "upper": score.upper,
+        "label": score.label,
+        "grade": score.grade,
+        "log_odds": score.log_odds,
+        "prior_log_odds": score.prior_log_odds,
+        "model_version": score.model_version,
+        "n_reports": score.n_reports,
+        "n_clusters": score.n_clusters,
+        "explanation": explanation_json(score),
+        "current_confidence": scored.current.confidence,
+        "change": score.confidence - scored.current.confidence,
+        "hypothetical_reports": list(scored.keys),
     }
 
 
