@@ -42,7 +42,10 @@ The model, step by step:
 7. **Resolved claims.** With ``verdict`` given the score is still the model's own estimate;
    the verdict is recorded in :attr:`ClaimScore.verdict`.
 
-Everything is deterministic and independent of the order of the reports.
+Everything is deterministic and independent of the order of the reports. Steps 1 and 2
+(:func:`assess_claim`) are kept apart from the rest (:func:`score_assessed`), so that what
+one more independent report would do is found by combining the claim's weighed clusters
+again with it (:func:`confidence_with`, for :mod:`scoring.what_if`), not by rescoring.
 """
 
 from __future__ import annotations

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from models import Claim, Outlet, Report
 from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
 from service.newsroom.hypothetical import HypotheticalScore
-from service.newsroom.rescoring import explanation_json
+from service.newsroom.rescoring import score_columns
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
 
@@ -55,25 +56,15 @@ def score_view(claim: Claim) -> dict[str, Any]:
 
 
 def hypothetical_score_view(scored: HypotheticalScore) -> dict[str, Any]:
-    """A claim's score with hypothetical reports (nothing of it stored)."""
-    claim, score = scored.claim, scored.score
+    """A claim's score with hypothetical reports, laid out as a stored score is (nothing of
+    it is stored: the columns it would be stored in are read as the claim's)."""
+    columns = score_columns(scored.score, now=None, what_would_change=None)
+    as_stored = SimpleNamespace(id=scored.claim.id, status=scored.claim.status, **columns)
+    current = scored.current.confidence
     return {
-        "claim_id": claim.id,
-        "status": claim.status,
-        "verdict": VERDICT_OF_STATUS[claim.status],
-        "confidence": score.confidence,
-        "lower": score.lower,
-        "upper": score.upper,
-        "label": score.label,
-        "grade": score.grade,
-        "log_odds": score.log_odds,
-        "prior_log_odds": score.prior_log_odds,
-        "model_version": score.model_version,
-        "n_reports": score.n_reports,
-        "n_clusters": score.n_clusters,
-        "explanation": explanation_json(score),
-        "current_confidence": scored.current.confidence,
-        "change": score.confidence - scored.current.confidence,
+        **score_view(as_stored),
+        "current_confidence": current,
+        "change": scored.score.confidence - current,
         "hypothetical_reports": list(scored.keys),
     }
 
