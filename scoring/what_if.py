@@ -141,7 +141,7 @@ def _neutral_weighs(params: ModelParameters) -> bool:
 
 
 def _describe(stance: str, attribution: str, kind: str, grade: str) -> str:
-    """ "an on-the-record denial by an independent B-grade wire agency"."""
+    """E.g. "an on-the-record denial by an independent B-grade wire agency"."""
     outlet = f"an independent {grade}-grade {KIND_PHRASES[kind]}"
     if stance == "neutral":
         return f"neutral coverage by {outlet}"
@@ -156,8 +156,8 @@ _last: tuple[ModelParameters, tuple[Candidate, ...]] | None = None
 def candidate_reports(params: ModelParameters) -> tuple[Candidate, ...]:
     """The hypothetical reports tried (module docstring), weighed with ``params``.
 
-    They do not depend on the claim: the last model's are kept, so a batch of claims
-    scored with one ``params`` object weighs them once.
+    They do not depend on the claim: those of the last ``params`` object (by identity) are
+    kept, so a request or a batch that scores its claims with one object weighs them once.
     """
     global _last
     if _last is not None and _last[0] is params:
