@@ -45,11 +45,15 @@ The model, step by step:
 7. **Resolved claims.** With ``verdict`` given the score is still the model's own estimate;
    the verdict is recorded in :attr:`ClaimScore.verdict`.
 
-Everything is deterministic and independent of the order of the reports.
+Everything is deterministic and independent of the order of the reports. Steps 1 and 2
+(:func:`assess_claim`) are kept apart from the rest (:func:`score_assessed`), so that what
+one more independent report would do is found by combining the claim's weighed clusters
+again with it (:func:`confidence_with`, for :mod:`scoring.what_if`), not by rescoring.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -484,26 +488,62 @@ class ClaimEvidence:
     counts: Mapping[str, float]
 
 
-def _assess(reports: Sequence[ReportEvidence], params: ModelParameters):
+@dataclass(frozen=True)
+class AssessedClaim:
+    """A claim's reports weighed (step 1) and grouped by provenance (step 2), ready to be
+    combined (:func:`score_assessed`), with reports added too (:func:`confidence_with`):
+    what-if questions need not weigh and group the claim's reports again for each.
+
+    ``counts`` are the claim layer's count features; ``start`` is the log-odds the evidence
+    of an open claim is added to (``prior_log_odds`` plus its story's share); ``cited``
+    holds every key a report of the claim cites: a new report with such a key would join
+    the citing report's cluster.
+    """
+
+    weighed: Mapping[str, WeighedReport]
+    clusters: tuple[_Cluster, ...]
+    counts: Mapping[str, float]
+    start: float
+    cited: frozenset[str]
+    story: str | None = None
+
+
+def assess_claim(reports: Sequence[ReportEvidence], params: ModelParameters) -> AssessedClaim:
+    """Weigh and group a claim's reports: steps 1 and 2 of :func:`score_claim`.
+
+    Raises
+    ------
+    ValueError
+        On duplicate report keys, an unknown stance or attribution, or reports naming
+        different stories.
+    """
     weighed = {report.key: weigh_report(report, params) for report in reports}
-    clusters = [
+    clusters = tuple(
         _Cluster.of(tuple(weighed[report.key] for report in members))
         for members in provenance_clusters(reports)
-    ]
+    )
+    cited = frozenset(key for key in map(cited_key, reports) if key is not None)
+    counts = _counts(clusters, len(weighed))
+    story = claim_story(reports)
+    prior = _prior_log_odds(params)
+    start = prior + _story_term(story, params, prior, None)[0]
+    return AssessedClaim(weighed, clusters, counts, start, cited, story)
+
+
+def _counts(clusters: Sequence[_Cluster], n_reports: int) -> dict[str, float]:
     n_by_stance = [sum(1 for c in clusters if stance in c.originals) for stance in STANCES]
-    counts = count_features(*n_by_stance, n_reports=len(weighed))
-    return weighed, clusters, counts
+    return count_features(*n_by_stance, n_reports=n_reports)
 
 
 def claim_evidence(reports: Sequence[ReportEvidence], params: ModelParameters) -> ClaimEvidence:
     """The counted votes and count features of a claim, as :func:`score_claim` sees them."""
-    _, clusters, counts = _assess(reports, params)
+    assessed = assess_claim(reports, params)
     items = tuple(
         CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key)
-        for cluster in clusters
+        for cluster in assessed.clusters
         for m in cluster.counted
     )
-    return ClaimEvidence(items, counts)
+    return ClaimEvidence(items, assessed.counts)
 
 
 def _prior_log_odds(params: ModelParameters) -> float:
@@ -553,42 +593,38 @@ def score_claim(
     >>> round(score.confidence, 3), score.label, score.contributions[0].reason
     (0.55, 'roughly even chance', 'Kan, anonymous source (C3): supports')
     """
-    weighed, clusters, counts = _assess(reports, params)
+    return score_assessed(assess_claim(reports, params), params, verdict)
+
+
+def score_assessed(
+    assessed: AssessedClaim, params: ModelParameters, verdict: bool | None = None
+) -> ClaimScore:
+    """:func:`score_claim` of a claim :func:`assess_claim` weighed and grouped with the
+    same ``params``: steps 3 to 7."""
+    weighed, clusters, counts = assessed.weighed, assessed.clusters, assessed.counts
     layer = params.claim_layer
-    counted = [(index, m) for index, cluster in enumerate(clusters) for m in cluster.counted]
-    items = [CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key) for _, m in counted]
-    weights = tempered_weights(items, params.aggregation_exponent)
-    ranks = _ranks(items, weights)
-    per_cluster: list[list[float]] = [[] for _ in clusters]
-    for (index, _), item, weight in zip(counted, items, weights, strict=True):
-        per_cluster[index].append(layer.evidence[item.stance] * weight * item.log_lr)
-    cluster_totals = [math.fsum(values) for values in per_cluster]
-    adjustment = math.fsum(layer.counts.get(name, 0.0) * value for name, value in counts.items())
     prior = _prior_log_odds(params)
-    story_share, story_reason = _story_term(reports, params, prior, verdict)
-    start = prior + story_share
-    scale = _clip_scale(start, math.fsum(cluster_totals) + adjustment)
-    shares = [scale * total for total in cluster_totals]
-    adjustment *= scale
-    raw = start + math.fsum(shares) + adjustment
-    log_odds, calibration_shift = _calibrated(raw, params.calibration)
+    story_share, story_reason = _story_term(assessed.story, params, prior, verdict)
+    combined = _combine(clusters, counts, prior + story_share, params)
+    log_odds, scale = combined.log_odds, combined.scale
+    ranks = _ranks(combined.items, combined.weights)
     discount = _clamp(params.interested_party_discount, (0.0, 1.0))
     contributions = [
         _contribution(cluster, share, log_odds, scale, discount, ranks)
-        for cluster, share in zip(clusters, shares, strict=True)
+        for cluster, share in zip(clusters, combined.shares, strict=True)
     ]
-    if adjustment != 0.0:
-        contributions.append(
-            _named_contribution(adjustment, log_odds, _adjustment_reason(counts, layer, scale))
-        )
+    if combined.adjustment != 0.0:
+        reason = _adjustment_reason(counts, layer, scale)
+        contributions.append(_named_contribution(combined.adjustment, log_odds, reason))
     if story_share != 0.0:
         contributions.append(_named_contribution(story_share, log_odds, story_reason))
-    if calibration_shift is not None:
-        contributions.append(_calibration_contribution(raw, log_odds, params.calibration.method))
+    if combined.calibration_shift is not None:
+        method = params.calibration.method
+        contributions.append(_calibration_contribution(combined.raw, log_odds, method))
     contributions.sort(key=lambda c: (-abs(c.log_odds), min(c.members, default="~"), c.reason))
     confidence = _sigmoid(log_odds)
     # Evidence so far is what counted: echoes and weightless coverage do not narrow it.
-    low, high = settled_range(log_odds, len(items), params.settling)
+    low, high = settled_range(log_odds, len(combined.items), params.settling)
     return ClaimScore(
         confidence=confidence,
         lower=min(_sigmoid(low), confidence),
@@ -603,6 +639,86 @@ def score_claim(
         model_version=params.version,
         verdict=verdict,
     )
+
+
+@dataclass(frozen=True)
+class _Combination:
+    """Steps 3 to 5 of the module docstring for a claim's clusters: the counted votes with
+    their tempered weights, each cluster's share of the log-odds, the count terms, the
+    clipping scale and the log-odds before and after calibration."""
+
+    items: list[CountedEvidence]
+    weights: list[float]
+    shares: list[float]
+    adjustment: float
+    scale: float
+    raw: float
+    log_odds: float
+    calibration_shift: float | None
+
+
+def _combine(
+    clusters: Sequence[_Cluster], counts: Mapping[str, float], prior: float, params: ModelParameters
+) -> _Combination:
+    """Combine weighed clusters into log-odds: the one place :func:`score_claim` and
+    :func:`confidence_with` do it. The result does not depend on the order of ``clusters``
+    (ranks are by size then key, sums are exactly rounded)."""
+    layer = params.claim_layer
+    counted = [(index, m) for index, cluster in enumerate(clusters) for m in cluster.counted]
+    items = [CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key) for _, m in counted]
+    weights = tempered_weights(items, params.aggregation_exponent)
+    per_cluster: list[list[float]] = [[] for _ in clusters]
+    for (index, _), item, weight in zip(counted, items, weights, strict=True):
+        per_cluster[index].append(layer.evidence[item.stance] * weight * item.log_lr)
+    cluster_totals = [math.fsum(values) for values in per_cluster]
+    adjustment = math.fsum(layer.counts.get(name, 0.0) * value for name, value in counts.items())
+    scale = _clip_scale(prior, math.fsum(cluster_totals) + adjustment)
+    shares = [scale * total for total in cluster_totals]
+    adjustment *= scale
+    raw = prior + math.fsum(shares) + adjustment
+    log_odds, calibration_shift = _calibrated(raw, params.calibration)
+    return _Combination(items, weights, shares, adjustment, scale, raw, log_odds, calibration_shift)
+
+
+def independent(report: ReportEvidence, assessed: AssessedClaim) -> bool:
+    """Whether ``report`` would be a provenance cluster of its own among the claim's
+    reports: its key is new and cited by none of them, it cites nothing and names no
+    source."""
+    return (
+        report.key not in assessed.weighed
+        and report.key not in assessed.cited
+        and cited_key(report) is None
+        and normalize_source(report.source) is None
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _alone(member: WeighedReport) -> _Cluster:
+    # What-if candidates are the same few reports for every claim a model scores.
+    return _Cluster.of((member,))
+
+
+def confidence_with(
+    assessed: AssessedClaim, params: ModelParameters, added: Sequence[WeighedReport] = ()
+) -> float:
+    """The confidence :func:`score_claim` gives the claim with ``added`` reports.
+
+    Each added report (weighed by :func:`weigh_report` with the same ``params``) must be
+    :func:`independent` of the claim's reports and of the others added. Exactly
+    ``score_claim(reports + [m.report for m in added], params).confidence``, for the cost of
+    steps 3 to 5 alone: no interval, no explanation.
+
+    Raises
+    ------
+    ValueError
+        If an added report is not independent.
+    """
+    keys = [member.key for member in added]
+    if len(set(keys)) != len(keys) or not all(independent(m.report, assessed) for m in added):
+        raise ValueError("an added report is not independent of the claim's reports")
+    clusters = (*assessed.clusters, *map(_alone, added))
+    counts = _counts(clusters, len(assessed.weighed) + len(added))
+    return _sigmoid(_combine(clusters, counts, assessed.start, params).log_odds)
 
 
 def claim_story(reports: Sequence[ReportEvidence]) -> str | None:
@@ -620,12 +736,11 @@ def claim_story(reports: Sequence[ReportEvidence]) -> str | None:
 
 
 def _story_term(
-    reports: Sequence[ReportEvidence], params: ModelParameters, prior: float, verdict
+    story: str | None, params: ModelParameters, prior: float, verdict: bool | None
 ) -> tuple[float, str]:
     """The story's share of the log-odds (module docstring, step 4) and its reason; a
     start beyond ±MAX_LOG_ODDS is cut there."""
     model = params.stories
-    story = claim_story(reports)
     if model.coefficient == 0.0 or story is None:
         return 0.0, ""
     offset, true, false = claim_story_offset(model, story, verdict)

@@ -117,6 +117,13 @@ CONFIG = schemathesis.Config.from_dict(
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
             {
+                # A hypothetical report must name a stored outlet and cite a report of the
+                # claim: refusals by stored data, as for reports.
+                "include-path-regex": "^/api/v1/claims/[^/]+/what-if$",
+                "include-method": "POST",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+            },
+            {
                 # A subscription's thresholds must have below < above (see CROSS_FIELD_RULES).
                 "include-path-regex": "^/api/v1/subscriptions",
                 "include-method": ["POST", "PATCH"],

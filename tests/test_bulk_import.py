@@ -129,7 +129,8 @@ def _snapshot(url: str) -> dict:
                     Claim.key, Claim.text, Claim.status, Claim.confidence,
                     Claim.confidence_lower, Claim.confidence_upper, Claim.log_odds,
                     Claim.prior_log_odds, Claim.label, Claim.grade, Claim.n_reports,
-                    Claim.n_clusters, Claim.explanation, Claim.model_version,
+                    Claim.n_clusters, Claim.explanation, Claim.what_would_change,
+                    Claim.model_version,
                     Claim.scored_at.is_not(None),
                 ).order_by(Claim.key)
             ).all(),
@@ -220,6 +221,12 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
     assert outcomes[1][5] == ["A wholly new outlet", "Ynet"]
     for table in ("outlets", "claims", "reports", "verdicts", "history", "events"):
         assert got[table] == expected[table], table
+    # What would change each score is stored by both paths: a list for an open claim, none
+    # for a resolved one.
+    assert all(
+        (row.what_would_change is None) == (row.status != "open") for row in expected["claims"]
+    )
+    assert any(row.what_would_change for row in expected["claims"])
     assert len(expected["events"]) > len(expected["reports"])  # the import's events too
     # seed + file + new lines, the duplicates of each counted once
     assert outcomes[1][6:] == (1, 1)  # x-15 is x-12 again; x-13 repeats x-12

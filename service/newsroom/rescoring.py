@@ -1,7 +1,9 @@
 """Scores one claim from its stored reports and writes the score where it belongs.
 
 Called inside the transaction that changed the claim's evidence, so the stored score is
-never stale and reads never recompute. Costs O(reports of the claim).
+never stale and reads never recompute. Costs O(reports of the claim). What would change the
+score (:mod:`scoring.what_if`) is computed with it and stored beside it, by the recorder and
+the bulk import alike (:func:`score_for_storage`, :func:`score_columns`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from models import Claim, ScoreHistory, Verdict
 from models.base import utcnow
-from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
+from scoring.what_if import score_with_changes
 from service.delivery.outbox import emit_score_changed
 from service.newsroom.stored_reports import evidence_by_claim, latest_verdicts
 
@@ -71,8 +73,21 @@ def score_changed(claim: Claim, score: ClaimScore) -> bool:
     return any(abs(old - new) > SCORE_TOLERANCE for old, new in pairs) or claim.label != score.label
 
 
-def score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
-    """The claim columns a score is stored in (``updated_at`` too, only if it changed)."""
+def score_for_storage(
+    reports: list[ReportEvidence], params: ModelParameters, verdict: bool | None
+) -> tuple[ClaimScore, list[dict[str, Any]] | None]:
+    """A claim's score and its ``what_would_change`` column: the hypothetical reports that
+    would move an open claim's confidence most (:func:`scoring.what_if.what_would_change`),
+    ``None`` for a resolved claim, whose verdict no report changes."""
+    score, changes = score_with_changes(reports, params, verdict)
+    return score, None if changes is None else [change.to_json() for change in changes]
+
+
+def score_columns(
+    score: ClaimScore, now: datetime, what_would_change: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The claim columns a score is stored in (``updated_at`` too, only if it changed),
+    with what would change it (:func:`score_for_storage`)."""
     return {
         "confidence": score.confidence,
         "confidence_lower": score.lower,
@@ -84,6 +99,7 @@ def score_columns(score: ClaimScore, now: datetime) -> dict[str, Any]:
         "n_reports": score.n_reports,
         "n_clusters": score.n_clusters,
         "explanation": explanation_json(score),
+        "what_would_change": what_would_change,
         "model_version": score.model_version,
         "scored_at": now,
     }
@@ -104,14 +120,20 @@ def history_row(claim_id: int, score: ClaimScore, cause: str, now: datetime) -> 
 
 
 def store_score(
-    session: Session, claim: Claim, score: ClaimScore, cause: str, now: datetime | None = None
+    session: Session,
+    claim: Claim,
+    score: ClaimScore,
+    cause: str,
+    what_would_change: list[dict[str, Any]] | None,
+    now: datetime | None = None,
 ) -> bool:
-    """Write ``score`` on ``claim``; only if the score changed, append to its history and
-    emit ``claim.score_changed`` (both in the caller's transaction)."""
+    """Write ``score`` and what would change it on ``claim``; only if the score changed,
+    append to its history and emit ``claim.score_changed`` (both in the caller's
+    transaction)."""
     now = now or utcnow()
     changed = score_changed(claim, score)
     previous_confidence, previous_label = claim.confidence, claim.label
-    for name, value in score_columns(score, now).items():
+    for name, value in score_columns(score, now, what_would_change).items():
         setattr(claim, name, value)
     if changed:
         claim.updated_at = now
@@ -142,8 +164,10 @@ def rescore_claims(
     scores = {}
     for claim in claims:
         own = time.perf_counter()
-        score = score_claim(evidence.get(claim.id, []), params, verdict=verdicts.get(claim.id))
-        store_score(session, claim, score, cause)
+        score, changes = score_for_storage(
+            evidence.get(claim.id, []), params, verdicts.get(claim.id)
+        )
+        store_score(session, claim, score, cause, changes)
         scores[claim.id] = score
         for observe in rescoring_observers:
             observe(shared + time.perf_counter() - own)

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
-from scoring.engine import score_claim
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord
 from service.delivery.outbox import (
@@ -53,7 +52,12 @@ from service.newsroom.recording import (
 )
 from service.newsroom.report_identity import ReportFacts
 from service.newsroom.report_matching import ReportMatcher
-from service.newsroom.rescoring import history_row, score_changed, score_columns
+from service.newsroom.rescoring import (
+    history_row,
+    score_changed,
+    score_columns,
+    score_for_storage,
+)
 from service.newsroom.stored_reports import evidence_by_claim, stored_reports
 
 IN_LIST_CHUNK = 5000  # bound on bind parameters per IN (...) list
@@ -367,7 +371,8 @@ class BulkBatch:
         return SimpleNamespace(id=facts.ref, key=facts.key, claim_key=facts.claim)
 
     # -- scoring and writing -------------------------------------------------------------------
-    def _scores(self) -> dict[str, ClaimScore]:
+    def _scores(self) -> dict[str, tuple[ClaimScore, list | None]]:
+        """Each touched claim's score and what would change it, by claim key."""
         stored = [c for c in self.touched.values() if not c.new]
         stored_evidence: dict[int, list[ReportEvidence]] = {}
         for chunk in _chunks(sorted(c.id for c in stored)):
@@ -377,7 +382,7 @@ class BulkBatch:
             # Stored reports first, then the batch's: report id order, as the recorder reads.
             live = [r.evidence() for r in claim.reports if r.record.retracted_at is None]
             evidence = stored_evidence.get(claim.id, []) + live
-            scores[key] = score_claim(evidence, self.params, verdict=claim.verdict)
+            scores[key] = score_for_storage(evidence, self.params, claim.verdict)
         return scores
 
     def finish(self, cause: str) -> RecordingSummary:
@@ -390,7 +395,8 @@ class BulkBatch:
         for claim in new_claims:
             row = {"key": claim.key, "text": claim.text, "status": claim.status}
             row["story"] = claim.story
-            columns = score_columns(scores[claim.key], now)
+            score, changes = scores[claim.key]
+            columns = score_columns(score, now, changes)
             claim_rows.append({**row, "created_at": now, **columns, "updated_at": now})
         for claim, claim_id in zip(new_claims, writer.insert_claims(claim_rows), strict=True):
             claim.id = claim_id
@@ -422,9 +428,9 @@ class BulkBatch:
         updates, history = [], []
         # History in claim id order, as the recorder's lock_claims order writes it.
         for claim in sorted(self.touched.values(), key=lambda c: c.id):
-            score = scores[claim.key]
+            score, changes = scores[claim.key]
             changed = claim.new or score_changed(claim, score)
-            columns = score_columns(score, now)
+            columns = score_columns(score, now, changes)
             if changed:
                 columns["updated_at"] = now
             if not claim.new:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import Claim, Report, ScoreHistory
 from service.newsroom.claims import change_24h_column, filtered_claims
 from service.newsroom.editorial import create_claim, edit_claim, get_or_404, resolve_claim
+from service.newsroom.hypothetical import score_with_hypothetical_reports
 from service.newsroom.similarity import similar_claims
 from service.web.api.common import (
     Blueprint,
@@ -17,7 +18,12 @@ from service.web.api.common import (
     read_operation,
     write_operation,
 )
-from service.web.api.presenters import claim_view, report_view, score_view
+from service.web.api.presenters import (
+    claim_view,
+    hypothetical_score_view,
+    report_view,
+    score_view,
+)
 from service.web.api.schemas import (
     ClaimCreatedSchema,
     ClaimListArgs,
@@ -29,6 +35,8 @@ from service.web.api.schemas import (
     SimilarArgs,
     SimilarClaimSchema,
     VerdictSchema,
+    WhatIfSchema,
+    WhatIfScoreSchema,
 )
 from service.web.auth import current_caller
 from service.web.database import request_uow
@@ -119,6 +127,21 @@ class ClaimScore(MethodView):
         """Confidence, interval, label, grade, model version and the explanation: each
         provenance cluster's contribution and the reason for it."""
         return score_view(get_or_404(request_uow().session, Claim, claim_id, "claim"))
+
+
+@blp.route("/claims/<int:claim_id>/what-if")
+class ClaimWhatIf(MethodView):
+    @read_operation
+    @blp.arguments(WhatIfSchema)
+    @blp.response(200, WhatIfScoreSchema)
+    def post(self, body, claim_id):
+        """The score the claim would have with these hypothetical reports added (at most
+        20), with its explanation, from the active model. Nothing is stored: a read, with
+        the read scope."""
+        session = request_uow().session
+        return hypothetical_score_view(
+            score_with_hypothetical_reports(session, claim_id, body["reports"])
+        )
 
 
 @blp.route("/claims/<int:claim_id>/history")

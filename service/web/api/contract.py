@@ -6,7 +6,9 @@ flask-smorest alone would document something looser (found by fuzzing it: tests/
 - ``Range(min_inclusive=False)`` becomes ``exclusiveMinimum``/``exclusiveMaximum``; apispec
   drops the inclusiveness, so 0 looked like a valid probability.
 - A report names its claim (``claim_id``, or ``claim_key`` with ``claim``) and its outlet
-  (``outlet_id`` or ``outlet``): a rule of the schema as a whole, written out as ``anyOf``.
+  (``outlet_id`` or ``outlet``): a rule of the schema as a whole, written out as ``anyOf``;
+  a hypothetical report (``POST /claims/{id}/what-if``) names exactly one of ``outlet``,
+  ``outlet_id`` and ``outlet_kind``, written out as ``oneOf``.
 - A nullable nested schema is ``allOf: [$ref], nullable: true``; apispec writes it as
   ``anyOf: [$ref, {type: object, nullable: true}]``, whose second branch admits any object
   at all (a subscription filter with made-up fields, which validation then refuses).
@@ -41,6 +43,14 @@ MAX_ROW_ID = 2**31 - 1
 REPORT_NAMES_CLAIM_AND_OUTLET = [
     {"anyOf": [{"required": ["claim_id"]}, {"required": ["claim_key", "claim"]}]},
     {"anyOf": [{"required": ["outlet_id"]}, {"required": ["outlet"]}]},
+]
+
+
+# What the WhatIfReport schema's ``names_one_outlet`` validator checks.
+WHAT_IF_NAMES_ONE_OUTLET = [
+    {"required": ["outlet"]},
+    {"required": ["outlet_id"]},
+    {"required": ["outlet_kind"]},
 ]
 
 
@@ -119,6 +129,7 @@ OPERATION_IDS = {
     ("get", "/claims/{claim_id}"): "get_claim",
     ("patch", "/claims/{claim_id}"): "update_claim_text",
     ("get", "/claims/{claim_id}/score"): "get_claim_score",
+    ("post", "/claims/{claim_id}/what-if"): "score_claim_what_if",
     ("get", "/claims/{claim_id}/history"): "get_claim_history",
     ("get", "/claims/{claim_id}/reports"): "list_claim_reports",
     ("post", "/claims/{claim_id}/verdict"): "record_verdict",
@@ -269,6 +280,8 @@ def after_blueprints(api: Api, prefix: str) -> None:
     tighten_nullable_refs(schemas)
     if "ReportIn" in schemas:
         schemas["ReportIn"]["allOf"] = REPORT_NAMES_CLAIM_AND_OUTLET
+    if "WhatIfReport" in schemas:
+        schemas["WhatIfReport"]["oneOf"] = WHAT_IF_NAMES_ONE_OUTLET
     if "Thresholds" in schemas:
         # One bound at least (below < above is checked too, but JSON Schema cannot say it).
         schemas["Thresholds"]["minProperties"] = 1

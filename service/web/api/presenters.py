@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from models import Claim, Outlet, Report
 from scoring.attribution import OUTLET_KIND_PRIORS, reliability_letter
 from scoring.evidence import ModelParameters
+from service.newsroom.hypothetical import HypotheticalScore
+from service.newsroom.rescoring import score_columns
 
 VERDICT_OF_STATUS = {"open": None, "resolved_true": True, "resolved_false": False}
 
@@ -49,6 +52,21 @@ def score_view(claim: Claim) -> dict[str, Any]:
         "n_clusters": claim.n_clusters,
         "scored_at": claim.scored_at,
         "explanation": claim.explanation or [],
+        "what_would_change": claim.what_would_change,
+    }
+
+
+def hypothetical_score_view(scored: HypotheticalScore) -> dict[str, Any]:
+    """A claim's score with hypothetical reports, laid out as a stored score is (nothing of
+    it is stored: the columns it would be stored in are read as the claim's)."""
+    columns = score_columns(scored.score, now=None, what_would_change=None)
+    as_stored = SimpleNamespace(id=scored.claim.id, status=scored.claim.status, **columns)
+    current = scored.current.confidence
+    return {
+        **score_view(as_stored),
+        "current_confidence": current,
+        "change": scored.score.confidence - current,
+        "hypothetical_reports": list(scored.keys),
     }
 
 

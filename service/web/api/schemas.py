@@ -204,6 +204,28 @@ class ContributionSchema(ma.Schema):
     counted_report = Str(allow_none=True)
 
 
+class HypotheticalReportSchema(ma.Schema):
+    """One report that would move the claim's confidence: a new outlet's, independent of
+    every report so far (it cites nothing and quotes no source of theirs)."""
+
+    description = Str(
+        metadata={"example": "an on-the-record denial by an independent B-grade wire agency"}
+    )
+    confidence = Float(
+        metadata={"description": "The claim's confidence with this report added", "example": 0.31}
+    )
+    change = Float(metadata={"description": "That confidence minus the claim's confidence now"})
+    stance = Str(validate=validate.OneOf(STANCES))
+    attribution = Str(validate=validate.OneOf(ATTRIBUTIONS))
+    outlet_kind = Str(
+        validate=validate.OneOf(OUTLET_KINDS),
+        metadata={"description": "A new outlet of this kind: no record, weighed as its kind"},
+    )
+    outlet_grade = Str(
+        metadata={"description": "The new outlet's Admiralty reliability grade", "example": "B"}
+    )
+
+
 class ScoreSchema(ma.Schema):
     claim_id = Int()
     status = Str(validate=validate.OneOf(CLAIM_STATUSES))
@@ -220,6 +242,16 @@ class ScoreSchema(ma.Schema):
     n_clusters = Int()
     scored_at = DateTime(allow_none=True)
     explanation = List(Nested(ContributionSchema))
+    what_would_change = List(
+        Nested(HypotheticalReportSchema),
+        allow_none=True,
+        metadata={
+            "description": "The few hypothetical reports that would move the confidence "
+            "most, biggest moves first, both ways when both move it by half a point or more "
+            "(computed when the score changed, stored with it). Null for a resolved claim "
+            "and for a score stored before it existed."
+        },
+    )
 
 
 class HistorySchema(ma.Schema):
@@ -534,6 +566,89 @@ class BatchOutSchema(ma.Schema):
 
 class RetractionArgs(StrictSchema):
     reason = Str(load_default="retracted", validate=QUERY_TEXT)
+
+
+# -- what if ---------------------------------------------------------------------------------
+MAX_HYPOTHETICAL_REPORTS = 20
+
+
+class WhatIfReportSchema(StrictSchema):
+    """A hypothetical report: a report body's fields where they make sense. Its outlet is
+    a stored one (outlet or outlet_id) or a new one of a kind (outlet_kind): exactly one."""
+
+    report_key = Str(
+        validate=KEY,
+        metadata={
+            "description": "Its key in the explanation and for cites (default what-if-1, "
+            "what-if-2, …); not a stored report's"
+        },
+    )
+    outlet = Str(
+        validate=NAME,
+        metadata={"example": "Reuters", "description": "A stored outlet's name, slug or alias"},
+    )
+    outlet_id = Int(validate=ID)
+    outlet_kind = Str(
+        validate=validate.OneOf(OUTLET_KINDS),
+        metadata={
+            "example": "wire_agency",
+            "description": "A new outlet of this kind, with no record and no prior of its own",
+        },
+    )
+    stance = Str(required=True, validate=validate.OneOf(STANCES), metadata={"example": "denies"})
+    attribution = Str(
+        load_default="unattributed",
+        validate=validate.OneOf(ATTRIBUTIONS),
+        metadata={"example": "named_official"},
+    )
+    source = Str(allow_none=True, validate=SHORT_TEXT)
+    interested_party = Bool(load_default=False)
+    cites = KeyOrId(
+        allow_none=True,
+        metadata={
+            "description": "The report this one repeats: a report of this claim (its key or "
+            "id) or another hypothetical report (its report_key)",
+            "oneOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": KEY_PATTERN},
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            ],
+        },
+    )
+
+    @ma.validates_schema
+    def names_one_outlet(self, data, **kwargs):
+        named = [name for name in ("outlet", "outlet_id", "outlet_kind") if name in data]
+        if len(named) != 1:
+            raise ma.ValidationError(
+                "Give exactly one of outlet, outlet_id and outlet_kind.", field_name="outlet"
+            )
+
+
+class WhatIfSchema(StrictSchema):
+    reports = List(
+        Nested(WhatIfReportSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_HYPOTHETICAL_REPORTS),
+    )
+
+
+class WhatIfScoreSchema(ScoreSchema):
+    """The claim's score with the hypothetical reports added; nothing is stored."""
+
+    class Meta:
+        exclude = ("scored_at", "what_would_change")
+
+    current_confidence = Float(
+        metadata={
+            "description": "The claim's confidence without the hypothetical reports, under "
+            "the same (active) model"
+        }
+    )
+    change = Float(metadata={"description": "confidence minus current_confidence"})
+    hypothetical_reports = List(
+        Str(),
+        metadata={"description": "The hypothetical reports' keys, as the explanation names them"},
+    )
 
 
 # -- keys and audit --------------------------------------------------------------------------
