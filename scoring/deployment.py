@@ -37,7 +37,7 @@ from sklearn.model_selection import StratifiedKFold
 from scoring.aggregation import COUNT_SIGNS, stance_sums
 from scoring.attribution import PRIOR_AGGREGATION_EXPONENT
 from scoring.coverage import time_order
-from scoring.engine import ClaimEvidence, claim_evidence, score_claim
+from scoring.engine import MAX_LOG_ODDS, ClaimEvidence, claim_evidence, score_claim
 from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters
 from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
@@ -147,6 +147,7 @@ def fit_scoring_model(
     version: str = "fit",
     seed: int = 0,
     estimator: ReliabilityEstimator | None = None,
+    out_of_fold: dict[str, float] | None = None,
 ) -> ModelParameters:
     """Fit the scoring model on interchange records (see the module docstring).
 
@@ -163,6 +164,10 @@ def fit_scoring_model(
         Seeds the folds of the cross-fitting and of the inner cross-validation.
     estimator : ReliabilityEstimator, optional
         Its parameters are used for every EM fit (default ``ReliabilityEstimator()``).
+    out_of_fold : dict, optional
+        Filled, when given, with each resolved claim's out-of-fold confidence by claim key
+        (:func:`out_of_fold_confidences`): what a rollout compares with the active model.
+        Left empty when the layer cannot be fitted.
 
     Returns
     -------
@@ -188,7 +193,9 @@ def fit_scoring_model(
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(resolved, verdicts)
     evidence: list[ClaimEvidence | None] = [None] * len(resolved)
     fold_params: list[ModelParameters | None] = [None] * len(resolved)
-    for _, test in folds:
+    fold_of = np.zeros(len(resolved), dtype=int)
+    for fold, (_, test) in enumerate(folds):
+        fold_of[test] = fold
         keep = np.setdiff1d(np.arange(table.n_claims), resolved[test])
         params = to_model_parameters(_fit(template, table, keep), version)
         for i in test:
@@ -199,6 +206,11 @@ def fit_scoring_model(
     intercept, coef = fit_bounded_logistic(
         layer_features(evidence, exponent), verdicts, regularization
     )
+    if out_of_fold is not None:
+        confidences = out_of_fold_confidences(
+            layer_features(evidence, exponent), verdicts, fold_of, regularization
+        )
+        out_of_fold.update(zip((table.claim_keys[i] for i in resolved), confidences, strict=True))
     layer = ClaimLayer(
         intercept=intercept,
         evidence=tuple(coef[:3].tolist()),
@@ -224,6 +236,26 @@ def fit_scoring_model(
         settling=settling,
         training_summary=summary,
     )
+
+
+def out_of_fold_confidences(
+    X: np.ndarray, verdicts: np.ndarray, fold_of: np.ndarray, regularization: float
+) -> np.ndarray:
+    """Each resolved claim's confidence from a layer fitted without its fold.
+
+    ``X`` holds the layer features of the cross-fitted evidence (each claim read with an
+    estimator fitted without its fold); here the layer too is refitted on the other folds,
+    so neither part of the prediction saw the claim's verdict. Two things did: γ and C,
+    chosen once on all folds (two scalars), and the other folds' evidence, read by
+    estimators that saw this fold. Both bias the figure slightly in the candidate's favour.
+    The log-odds are clipped to ±MAX_LOG_ODDS as the engine clips them.
+    """
+    log_odds = np.zeros(len(verdicts))
+    for fold in np.unique(fold_of):
+        test = fold_of == fold
+        intercept, coef = fit_bounded_logistic(X[~test], verdicts[~test], regularization)
+        log_odds[test] = intercept + X[test] @ coef
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -MAX_LOG_ODDS, MAX_LOG_ODDS)))
 
 
 def _fit(template: ReliabilityEstimator, table: ReportTable, claims: np.ndarray):
