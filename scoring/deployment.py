@@ -38,11 +38,18 @@ from scoring.aggregation import COUNT_SIGNS, stance_sums
 from scoring.attribution import PRIOR_AGGREGATION_EXPONENT
 from scoring.coverage import time_order
 from scoring.engine import MAX_LOG_ODDS, ClaimEvidence, claim_evidence, score_claim
-from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters
+from scoring.evidence import (
+    COUNT_FEATURES,
+    ClaimLayer,
+    ClaimScore,
+    ModelParameters,
+    ReportEvidence,
+)
 from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
 from scoring.learning.export import to_model_parameters
 from scoring.settling import fit_settling
+from scoring.wording import ASSERTION_GRID, HEDGE_GRID, WordingModel
 
 FOLDS = 5
 EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
@@ -117,26 +124,69 @@ def _log_loss(y: np.ndarray, z: np.ndarray) -> float:
     return float(np.sum(np.logaddexp(0.0, z) - y * z))
 
 
+def _inner_splits(verdicts: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
+    return list(
+        StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
+    )
+
+
+def _inner_log_loss(X: np.ndarray, verdicts: np.ndarray, splits, regularization: float) -> float:
+    loss = 0.0
+    for train, test in splits:
+        intercept, coef = fit_bounded_logistic(X[train], verdicts[train], regularization)
+        loss += _log_loss(verdicts[test], intercept + X[test] @ coef)
+    return loss
+
+
 def choose_layer(
     evidence: Sequence[ClaimEvidence], verdicts: np.ndarray, seed: int = 0
 ) -> tuple[float, float, dict[float, float]]:
     """γ and C of least inner cross-validated log loss; also the loss of each γ (best C)."""
-    n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
-    splits = list(
-        StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
-    )
+    splits = _inner_splits(verdicts, seed)
     best, by_exponent = (math.inf, 0.0, 1.0), {}
     for exponent in EXPONENT_GRID:
         X = layer_features(evidence, exponent)
         for c in REGULARIZATION_GRID:
-            loss = 0.0
-            for train, test in splits:
-                intercept, coef = fit_bounded_logistic(X[train], verdicts[train], c)
-                loss += _log_loss(verdicts[test], intercept + X[test] @ coef)
+            loss = _inner_log_loss(X, verdicts, splits, c)
             by_exponent[exponent] = min(by_exponent.get(exponent, math.inf), loss)
             if loss < best[0] - 1e-9:
                 best = (loss, exponent, c)
     return best[1], best[2], by_exponent
+
+
+def choose_wording(
+    reports: Sequence[Sequence[ReportEvidence]],
+    fold_params: Sequence[ModelParameters],
+    verdicts: np.ndarray,
+    lexicon: WordingModel,
+    exponent: float,
+    regularization: float,
+    seed: int = 0,
+) -> tuple[WordingModel, dict[str, float]]:
+    """The wording multipliers of least inner cross-validated log loss (:mod:`scoring.wording`).
+
+    Each resolved claim's ``reports`` are read with its cross-fitted ``fold_params`` and
+    each pair of multipliers on the grid; the layer's γ and C stay as chosen without
+    wording (choosing all four jointly would multiply the grid by 42 for little). ``(1, 1)``
+    is on the grid, so where the words carry no signal the cues are switched off. Returns
+    the chosen model and the loss of each pair (``"hedge×assertion"``).
+    """
+    splits = _inner_splits(verdicts, seed)
+    best, losses = (math.inf, lexicon), {}
+    for hedge in HEDGE_GRID:
+        for assertion in ASSERTION_GRID:
+            model = dataclasses.replace(lexicon, hedge_factor=hedge, assertion_factor=assertion)
+            evidence = [
+                claim_evidence(claim, dataclasses.replace(params, wording=model))
+                for claim, params in zip(reports, fold_params, strict=True)
+            ]
+            X = layer_features(evidence, exponent)
+            loss = _inner_log_loss(X, verdicts, splits, regularization)
+            losses[f"{hedge:g}×{assertion:g}"] = loss
+            if loss < best[0] - 1e-9:
+                best = (loss, model)
+    return best[1], losses
 
 
 def fit_scoring_model(
@@ -148,6 +198,7 @@ def fit_scoring_model(
     seed: int = 0,
     estimator: ReliabilityEstimator | None = None,
     out_of_fold: dict[str, float] | None = None,
+    wording: WordingModel | None = None,
 ) -> ModelParameters:
     """Fit the scoring model on interchange records (see the module docstring).
 
@@ -168,6 +219,10 @@ def fit_scoring_model(
         Filled, when given, with each resolved claim's out-of-fold confidence by claim key
         (:func:`out_of_fold_confidences`): what a rollout compares with the active model.
         Left empty when the layer cannot be fitted.
+    wording : WordingModel, optional
+        Switch the wording model on (:mod:`scoring.wording`): its lexicon, with the
+        multipliers chosen by :func:`choose_wording` on these records only. ``None``
+        (default): off, as in every stored version unless asked for.
 
     Returns
     -------
@@ -203,6 +258,15 @@ def fit_scoring_model(
             evidence[i] = claim_evidence(claims[key], params)
             fold_params[i] = params
     exponent, regularization, losses = choose_layer(evidence, verdicts, seed)
+    wording_losses = None
+    if wording is not None:
+        reports = [claims[table.claim_keys[i]] for i in resolved]
+        wording, wording_losses = choose_wording(
+            reports, fold_params, verdicts, wording, exponent, regularization, seed
+        )
+        fold_params = [dataclasses.replace(p, wording=wording) for p in fold_params]
+        evidence = [claim_evidence(r, p) for r, p in zip(reports, fold_params, strict=True)]
+        exponent, regularization, losses = choose_layer(evidence, verdicts, seed)
     intercept, coef = fit_bounded_logistic(
         layer_features(evidence, exponent), verdicts, regularization
     )
@@ -229,8 +293,11 @@ def fit_scoring_model(
         cross_fitting_folds=n_splits,
         exponent_log_loss={str(k): v for k, v in losses.items()},
     )
+    if wording_losses is not None:
+        summary["wording_log_loss"] = wording_losses
     return dataclasses.replace(
         final,
+        wording=wording,
         aggregation_exponent=exponent,
         claim_layer=layer,
         settling=settling,

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from scoring.vocabulary import DEFAULT_ATTRIBUTION
+from scoring.wording import WordingModel
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class ReportEvidence:
     # The service linked ``cites`` itself, from near-identical wording: the explanation says
     # so, since an editor may know better than the text match.
     cites_inferred: bool = False
+    # The report's own words (headline or sentence); read only by the wording model
+    # (scoring.wording), which is off unless a fit switched it on.
+    quote: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ class ModelParameters:
     claim_layer: ClaimLayer = field(default_factory=ClaimLayer)
     settling: SettlingModel = field(default_factory=SettlingModel)
     training_summary: Mapping[str, Any] = field(default_factory=dict)
+    wording: WordingModel | None = None
 
     def __post_init__(self) -> None:
         if self.pooled_confusion is not None:
@@ -264,6 +269,14 @@ def parameters_to_dict(params: ModelParameters) -> dict[str, Any]:
             "false": plain(params.settling.false),
         },
         "training_summary": plain(params.training_summary),
+        "wording": None
+        if params.wording is None
+        else {
+            "hedge_factor": params.wording.hedge_factor,
+            "assertion_factor": params.wording.assertion_factor,
+            "hedge_cues": list(params.wording.hedge_cues),
+            "assertion_cues": list(params.wording.assertion_cues),
+        },
     }
 
 
@@ -311,6 +324,7 @@ def parameters_from_dict(stored: Mapping[str, Any]) -> ModelParameters:
             else SettlingModel()
         ),
         training_summary=stored.get("training_summary") or {},
+        wording=WordingModel(**stored["wording"]) if stored.get("wording") else None,
     )
 
 

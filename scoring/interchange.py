@@ -304,6 +304,7 @@ def report_evidence(
         outlet_kind=outlet_kind,
         published_at=record.published_at,
         cites_inferred=record.cites_inferred,
+        quote=record.quote,
     )
 
 

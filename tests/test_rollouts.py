@@ -245,7 +245,7 @@ def test_dry_run_writes_nothing_and_names_the_moves(
     params = fit_scoring_model(records, outlet_kinds=kinds, outlet_priors=priors)
     evidence = records_evidence(records, kinds, priors)
     moves = []
-    for key, (confidence, label, _) in before.items():
+    for key, (confidence, _label, _) in before.items():
         if int(key.split("-")[1]) >= RESOLVED:
             score = score_claim(evidence[key], params)
             moves.append((abs(score.confidence - confidence), key, confidence, score))

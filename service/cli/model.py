@@ -33,8 +33,16 @@ from service.cli.common import fail
     help="Fit and compare, store nothing: print how many open claims would change label "
     "and the largest moves (claim id and key, old → new confidence).",
 )
+@click.option(
+    "--wording",
+    is_flag=True,
+    help="Fit with the wording model on (hedging and assertion cues in reports' quotes; off "
+    "by default: no real data here shows it helps, see the README).",
+)
 @click.pass_obj
-def fit(obj: dict, force: bool, min_resolved: int, min_each_verdict: int, dry_run: bool) -> None:
+def fit(
+    obj: dict, force: bool, min_resolved: int, min_each_verdict: int, dry_run: bool, wording: bool
+) -> None:
     """Learn outlet and attribution reliability from resolved claims; activate the result.
 
     Stores a new model version (parameters, training summary, comparison) and makes it
@@ -54,9 +62,9 @@ def fit(obj: dict, force: bool, min_resolved: int, min_each_verdict: int, dry_ru
     factory = make_session_factory(engine)
     try:
         if dry_run:
-            _dry_run(factory)
+            _dry_run(factory, wording)
             return
-        _fit_and_activate(factory, force, min_resolved, min_each_verdict)
+        _fit_and_activate(factory, force, min_resolved, min_each_verdict, wording)
     except NotEnoughHistory as error:
         fail(str(error))
 
@@ -72,7 +80,9 @@ def _print_comparison(metrics: dict) -> None:
     click.echo(ModelComparison(**{**fields, "interval": tuple(fields["interval"])}).describe())
 
 
-def _fit_and_activate(factory, force: bool, min_resolved: int, min_each_verdict: int) -> None:
+def _fit_and_activate(
+    factory, force: bool, min_resolved: int, min_each_verdict: int, wording: bool
+) -> None:
     from service.newsroom.learning import (
         RolloutRule,
         UnsafeRollout,
@@ -83,7 +93,7 @@ def _fit_and_activate(factory, force: bool, min_resolved: int, min_each_verdict:
 
     refused = None
     with UnitOfWork(factory) as uow:
-        stored = fit_model_version(uow.session)
+        stored = fit_model_version(uow.session, wording=wording)
         try:
             rule = RolloutRule(min_resolved, min_each_verdict)
             activate_fitted(uow.session, stored, force=force, rule=rule)
@@ -102,11 +112,11 @@ def _fit_and_activate(factory, force: bool, min_resolved: int, min_each_verdict:
     click.echo(f"rescored {count} open claims")
 
 
-def _dry_run(factory) -> None:
+def _dry_run(factory, wording: bool) -> None:
     from service.newsroom.learning import dry_run
 
     with UnitOfWork(factory) as uow:
-        result = dry_run(uow.session)  # reads only; the unit of work rolls back
+        result = dry_run(uow.session, wording=wording)  # reads only; the unit of work rolls back
     summary = result.candidate.training_summary
     click.echo(
         f"dry run: fitted on {summary['resolved_claims']} resolved claims "
@@ -199,6 +209,13 @@ def synth(n_claims, n_outlets, echo_outlets, copies_per_echo, unlabelled, seed, 
     "(charliehebdo)' → charliehebdo.",
 )
 @click.option(
+    "--wording",
+    is_flag=True,
+    help="Also fit each fold with the wording model (hedging and assertion cues in each "
+    "report's quote, multipliers chosen on the training folds only): adds the row 'wording' "
+    "and the paired bootstrap interval of wording − model; doubles the fitting time.",
+)
+@click.option(
     "--out",
     "out_dir",
     default=None,
@@ -213,6 +230,7 @@ def evaluate(
     split: str | None,
     group_by: str | None,
     derive_story: str | None,
+    wording: bool,
     out_dir: str | None,
 ) -> None:
     """Cross-validate the deployed scorer against baselines on FILE.
@@ -226,6 +244,7 @@ def evaluate(
     and an any-denial flag, and the unlearned prior model. Then the paired bootstrap 95 %
     interval of model minus the best baseline (lowest Brier) for AUC and Brier, the
     model's ECE interval, and the coverage of the 90 % interval on time-ordered reports.
+    With --wording, the model fitted with the wording model as well (row 'wording').
     Claims with a null verdict help fitting only.
     """
     import json
@@ -243,7 +262,12 @@ def evaluate(
         if derive_story:
             records = derive_stories(records, derive_story)
         result = evaluate_records(
-            records, folds=folds, seed=seed, seeds=seeds, split=split or group_by or "claim"
+            records,
+            folds=folds,
+            seed=seed,
+            seeds=seeds,
+            split=split or group_by or "claim",
+            wording=wording,
         )
     except RecordError as error:
         fail(f"{path}: {error}")

@@ -29,6 +29,7 @@ from scoring.engine import score_claim
 from scoring.evidence import ModelParameters
 from scoring.interchange import records_evidence
 from scoring.rollout import ModelComparison, compare_models
+from scoring.wording import WordingModel
 from service.delivery.outbox import emit_model_activated
 from service.newsroom.model_store import active_parameters, parameters_to_json
 from service.newsroom.rescoring import lock_claims, rescore_claim
@@ -131,7 +132,7 @@ class Candidate:
     comparison: ModelComparison | None
 
 
-def fit_candidate(session: Session, *, min_resolved: int = 2) -> Candidate:
+def fit_candidate(session: Session, *, min_resolved: int = 2, wording: bool = False) -> Candidate:
     """Fit on the stored reports and verdicts and compare with the active model; store
     nothing.
 
@@ -139,7 +140,8 @@ def fit_candidate(session: Session, *, min_resolved: int = 2) -> Candidate:
     and typed priors, the same function ``srs evaluate`` evaluates: its claim layer is
     fitted on cross-fitted evidence of the resolved claims, never on scores of claims the
     stored parameters were fitted on. Its out-of-fold confidences are compared with the
-    active model's on the same resolved claims (:mod:`scoring.rollout`).
+    active model's on the same resolved claims (:mod:`scoring.rollout`). ``wording``
+    switches the wording model on (:mod:`scoring.wording`; off by default).
     """
     records = list(export_records(session))
     outlet_kinds = {name: kind for name, kind in session.execute(select(Outlet.name, Outlet.kind))}
@@ -162,6 +164,7 @@ def fit_candidate(session: Session, *, min_resolved: int = 2) -> Candidate:
         outlet_priors=priors,
         version=version,
         out_of_fold=out_of_fold,
+        wording=WordingModel() if wording else None,
     )
     verdict_ids = dict(
         session.execute(
@@ -235,9 +238,11 @@ def _compare_with_active(
     return compare_models(out_of_fold, current, resolved, active.version), None
 
 
-def fit_model_version(session: Session, *, min_resolved: int = 2) -> ModelVersion:
+def fit_model_version(
+    session: Session, *, min_resolved: int = 2, wording: bool = False
+) -> ModelVersion:
     """Fit (:func:`fit_candidate`) and store, not yet activate, the new version."""
-    candidate = fit_candidate(session, min_resolved=min_resolved)
+    candidate = fit_candidate(session, min_resolved=min_resolved, wording=wording)
     stored = ModelVersion(
         version=candidate.params.version,
         active=False,
@@ -276,13 +281,13 @@ class DryRun:
     largest_moves: tuple[LabelChange, ...]
 
 
-def dry_run(session: Session, *, largest: int = 10) -> DryRun:
+def dry_run(session: Session, *, largest: int = 10, wording: bool = False) -> DryRun:
     """Fit a candidate and score every open claim with it, against the scores they hold.
 
     Reads only: nothing is added to the session, so the caller's transaction has nothing to
     commit (the CLI rolls it back all the same).
     """
-    candidate = fit_candidate(session)
+    candidate = fit_candidate(session, wording=wording)
     moves: list[LabelChange] = []
     last_id, count, changed = 0, 0, 0
     while True:

@@ -46,6 +46,7 @@ EVIDENCE_COLUMNS = (
     Outlet.kind,
     Report.published_at,
     Report.cites_inferred,
+    Report.quote,
 )
 
 

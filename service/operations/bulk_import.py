@@ -191,6 +191,7 @@ class _NewReport:
             outlet_kind=self.outlet.kind,
             published_at=self.record.published_at,
             cites_inferred=self.cites_inferred,
+            quote=self.record.quote,
         )
 
 
