@@ -7,7 +7,10 @@ store, calibrator included; the ``model`` row is :func:`scoring.engine.score_cla
 those parameters on the held-out claims' reports (mapped by
 :func:`scoring.interchange.report_evidence`, the mapping the service uses). The variant
 ``uncalibrated`` is the same scorer with a stored calibration left out (model v2 has
-none: its claim layer is the calibrator, so the two rows agree).
+none: its claim layer is the calibrator, so the two rows agree). With ``wording=True`` the
+variant ``wording`` is the same fit with the wording model on (:mod:`scoring.wording`, its
+multipliers chosen on the training claims only), and ``wording_bootstrap`` the paired
+bootstrap interval of wording − model.
 
 **Outlets as imported.** The format names outlets only. By default every outlet gets the
 kind and prior a fresh ``srs import`` gives it

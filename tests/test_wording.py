@@ -197,3 +197,24 @@ def test_a_stored_quote_reaches_the_scorer(app, client, auth):
         claim_id = uow.session.scalars(select(Claim.id).where(Claim.key == "worded")).one()
         (report,) = evidence_by_claim(uow.session, [claim_id])[claim_id]
     assert report.quote == "Hamas reportedly moved to Turkey"
+
+
+def test_srs_fit_wording_stores_the_chosen_multipliers(cli_runner, database_url, tmp_path):
+    from sqlalchemy import select
+
+    from models import ModelVersion
+    from models.database import UnitOfWork, make_engine, make_session_factory
+    from scoring.interchange import write_records
+    from service.cli import main
+
+    path = tmp_path / "worded.jsonl"
+    with path.open("w") as stream:
+        write_records(_records(True), stream)
+    args = ["--database-url", database_url]
+    assert cli_runner.invoke(main, [*args, "import", str(path)]).exit_code == 0
+    assert cli_runner.invoke(main, [*args, "fit", "--wording"]).exit_code == 0
+    assert cli_runner.invoke(main, [*args, "fit"]).exit_code == 0
+    with UnitOfWork(make_session_factory(make_engine(database_url))) as uow:
+        worded, plain = uow.session.scalars(select(ModelVersion).order_by(ModelVersion.id)).all()
+    assert worded.parameters["wording"]["hedge_factor"] <= 0.5
+    assert plain.parameters["wording"] is None
