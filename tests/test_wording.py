@@ -215,6 +215,8 @@ def test_srs_fit_wording_stores_the_chosen_multipliers(cli_runner, database_url,
     assert cli_runner.invoke(main, [*args, "fit", "--wording"]).exit_code == 0
     assert cli_runner.invoke(main, [*args, "fit"]).exit_code == 0
     with UnitOfWork(make_session_factory(make_engine(database_url))) as uow:
-        worded, plain = uow.session.scalars(select(ModelVersion).order_by(ModelVersion.id)).all()
-    assert worded.parameters["wording"]["hedge_factor"] <= 0.5
-    assert plain.parameters["wording"] is None
+        worded, plain = uow.session.scalars(
+            select(ModelVersion.parameters).order_by(ModelVersion.id)
+        ).all()
+    assert worded["wording"]["hedge_factor"] <= 0.5
+    assert plain["wording"] is None
