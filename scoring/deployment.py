@@ -43,14 +43,21 @@ from sklearn.model_selection import StratifiedKFold
 from scoring.aggregation import COUNT_SIGNS, stance_sums
 from scoring.attribution import PRIOR_AGGREGATION_EXPONENT
 from scoring.coverage import time_order
-from scoring.engine import ClaimEvidence, claim_evidence, score_claim
-from scoring.evidence import COUNT_FEATURES, ClaimLayer, ClaimScore, ModelParameters
+from scoring.engine import MAX_LOG_ODDS, ClaimEvidence, claim_evidence, score_claim
+from scoring.evidence import (
+    COUNT_FEATURES,
+    ClaimLayer,
+    ClaimScore,
+    ModelParameters,
+    ReportEvidence,
+)
 from scoring.interchange import InterchangeRecord, records_evidence
 from scoring.learning import ReliabilityEstimator, ReportTable
 from scoring.learning.export import to_model_parameters
 from scoring.settling import fit_settling
 from scoring.stories import claim_stories
 from scoring.story_rates import cross_fitted_offsets, fit_story_model
+from scoring.wording import ASSERTION_GRID, HEDGE_GRID, WordingModel
 
 FOLDS = 5
 EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
@@ -135,6 +142,21 @@ def _log_loss(y: np.ndarray, z: np.ndarray) -> float:
     return float(np.sum(np.logaddexp(0.0, z) - y * z))
 
 
+def _inner_splits(verdicts: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
+    return list(
+        StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
+    )
+
+
+def _inner_log_loss(X: np.ndarray, verdicts: np.ndarray, splits, regularization: float) -> float:
+    loss = 0.0
+    for train, test in splits:
+        intercept, coef = fit_bounded_logistic(X[train], verdicts[train], regularization)
+        loss += _log_loss(verdicts[test], intercept + X[test] @ coef)
+    return loss
+
+
 def choose_layer(
     evidence: Sequence[ClaimEvidence],
     verdicts: np.ndarray,
@@ -143,22 +165,50 @@ def choose_layer(
 ) -> tuple[float, float, dict[float, float]]:
     """γ and C of least inner cross-validated log loss; also the loss of each γ (best C).
     ``story``: the claims' cross-fitted story offsets, a column of the layer when given."""
-    n_splits = int(min(FOLDS, np.bincount(verdicts.astype(int), minlength=2).min()))
-    splits = list(
-        StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(verdicts, verdicts)
-    )
+    splits = _inner_splits(verdicts, seed)
     best, by_exponent = (math.inf, 0.0, 1.0), {}
     for exponent in EXPONENT_GRID:
         X = layer_features(evidence, exponent, story)
         for c in REGULARIZATION_GRID:
-            loss = 0.0
-            for train, test in splits:
-                intercept, coef = fit_bounded_logistic(X[train], verdicts[train], c)
-                loss += _log_loss(verdicts[test], intercept + X[test] @ coef)
+            loss = _inner_log_loss(X, verdicts, splits, c)
             by_exponent[exponent] = min(by_exponent.get(exponent, math.inf), loss)
             if loss < best[0] - 1e-9:
                 best = (loss, exponent, c)
     return best[1], best[2], by_exponent
+
+
+def choose_wording(
+    reports: Sequence[Sequence[ReportEvidence]],
+    fold_params: Sequence[ModelParameters],
+    verdicts: np.ndarray,
+    lexicon: WordingModel,
+    exponent: float,
+    regularization: float,
+    seed: int = 0,
+) -> tuple[WordingModel, dict[str, float]]:
+    """The wording multipliers of least inner cross-validated log loss (:mod:`scoring.wording`).
+
+    Each resolved claim's ``reports`` are read with its cross-fitted ``fold_params`` and
+    each pair of multipliers on the grid; the layer's γ and C stay as chosen without
+    wording (choosing all four jointly would multiply the grid by 42 for little). ``(1, 1)``
+    is on the grid, so where the words carry no signal the cues are switched off. Returns
+    the chosen model and the loss of each pair (``"hedge×assertion"``).
+    """
+    splits = _inner_splits(verdicts, seed)
+    best, losses = (math.inf, lexicon), {}
+    for hedge in HEDGE_GRID:
+        for assertion in ASSERTION_GRID:
+            model = dataclasses.replace(lexicon, hedge_factor=hedge, assertion_factor=assertion)
+            evidence = [
+                claim_evidence(claim, dataclasses.replace(params, wording=model))
+                for claim, params in zip(reports, fold_params, strict=True)
+            ]
+            X = layer_features(evidence, exponent)
+            loss = _inner_log_loss(X, verdicts, splits, regularization)
+            losses[f"{hedge:g}×{assertion:g}"] = loss
+            if loss < best[0] - 1e-9:
+                best = (loss, model)
+    return best[1], losses
 
 
 def fit_scoring_model(
@@ -170,6 +220,8 @@ def fit_scoring_model(
     seed: int = 0,
     estimator: ReliabilityEstimator | None = None,
     use_stories: bool = True,
+    out_of_fold: dict[str, float] | None = None,
+    wording: WordingModel | None = None,
 ) -> ModelParameters:
     """Fit the scoring model on interchange records (see the module docstring).
 
@@ -189,6 +241,14 @@ def fit_scoring_model(
     use_stories : bool
         Learn a shrunk base rate per story (:mod:`scoring.story_rates`) when resolved
         claims share stories; False leaves the story model off whatever the data.
+    out_of_fold : dict, optional
+        Filled, when given, with each resolved claim's out-of-fold confidence by claim key
+        (:func:`out_of_fold_confidences`): what a rollout compares with the active model.
+        Left empty when the layer cannot be fitted.
+    wording : WordingModel, optional
+        Switch the wording model on (:mod:`scoring.wording`): its lexicon, with the
+        multipliers chosen by :func:`choose_wording` on these records only. ``None``
+        (default): off, as in every stored version unless asked for.
 
     Returns
     -------
@@ -219,7 +279,9 @@ def fit_scoring_model(
     ]
     evidence: list[ClaimEvidence | None] = [None] * len(resolved)
     fold_params: list[ModelParameters | None] = [None] * len(resolved)
-    for test in folds:
+    fold_of = np.zeros(len(resolved), dtype=int)
+    for fold, test in enumerate(folds):
+        fold_of[test] = fold
         keep = np.setdiff1d(np.arange(table.n_claims), resolved[test])
         params = to_model_parameters(_fit(template, table, keep), version)
         for i in test:
@@ -232,9 +294,23 @@ def fit_scoring_model(
     if story is not None and not story.any():
         story = None  # no resolved claim shares a story: the layer is exactly as without
     exponent, regularization, losses = choose_layer(evidence, verdicts, seed, story)
+    wording_losses = None
+    if wording is not None:
+        reports = [claims[table.claim_keys[i]] for i in resolved]
+        wording, wording_losses = choose_wording(
+            reports, fold_params, verdicts, wording, exponent, regularization, seed
+        )
+        fold_params = [dataclasses.replace(p, wording=wording) for p in fold_params]
+        evidence = [claim_evidence(r, p) for r, p in zip(reports, fold_params, strict=True)]
+        exponent, regularization, losses = choose_layer(evidence, verdicts, seed, story)
     intercept, coef = fit_bounded_logistic(
         layer_features(evidence, exponent, story), verdicts, regularization
     )
+    if out_of_fold is not None:
+        confidences = out_of_fold_confidences(
+            layer_features(evidence, exponent, story), verdicts, fold_of, regularization
+        )
+        out_of_fold.update(zip((table.claim_keys[i] for i in resolved), confidences, strict=True))
     layer = ClaimLayer(
         intercept=intercept,
         evidence=tuple(coef[:3].tolist()),
@@ -257,13 +333,36 @@ def fit_scoring_model(
         cross_fitting_folds=n_splits,
         exponent_log_loss={str(k): v for k, v in losses.items()},
     )
+    if wording_losses is not None:
+        summary["wording_log_loss"] = wording_losses
     return dataclasses.replace(
         final,
+        wording=wording,
         aggregation_exponent=exponent,
         claim_layer=layer,
         settling=settling,
         training_summary=summary,
     )
+
+
+def out_of_fold_confidences(
+    X: np.ndarray, verdicts: np.ndarray, fold_of: np.ndarray, regularization: float
+) -> np.ndarray:
+    """Each resolved claim's confidence from a layer fitted without its fold.
+
+    ``X`` holds the layer features of the cross-fitted evidence (each claim read with an
+    estimator fitted without its fold); here the layer too is refitted on the other folds,
+    so neither part of the prediction saw the claim's verdict. Two things did: γ and C,
+    chosen once on all folds (two scalars), and the other folds' evidence, read by
+    estimators that saw this fold. Both bias the figure slightly in the candidate's favour.
+    The log-odds are clipped to ±MAX_LOG_ODDS as the engine clips them.
+    """
+    log_odds = np.zeros(len(verdicts))
+    for fold in np.unique(fold_of):
+        test = fold_of == fold
+        intercept, coef = fit_bounded_logistic(X[~test], verdicts[~test], regularization)
+        log_odds[test] = intercept + X[test] @ coef
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -MAX_LOG_ODDS, MAX_LOG_ODDS)))
 
 
 def _fit(template: ReliabilityEstimator, table: ReportTable, claims: np.ndarray):

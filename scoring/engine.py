@@ -81,6 +81,7 @@ from scoring.provenance import cited_key, echo_keys, normalize_source, provenanc
 from scoring.settling import settled_range
 from scoring.story_rates import claim_story_offset
 from scoring.vocabulary import STANCES
+from scoring.wording import wording_factor
 
 MAX_LOG_ODDS = 12.0
 PROBABILITY_BOUNDS = (0.01, 0.99)
@@ -113,6 +114,8 @@ class WeighedReport:
     reliably_wrong : bool
         The outlet's learned record says, beyond its credible interval, that it is wrong
         more often than right.
+    wording : float
+        The multiplier its quote's hedging or assertion applied (:mod:`scoring.wording`).
     """
 
     report: ReportEvidence
@@ -121,6 +124,7 @@ class WeighedReport:
     credibility: float
     log_odds: float
     reliably_wrong: bool = False
+    wording: float = 1.0
 
     @property
     def key(self) -> str:
@@ -232,8 +236,15 @@ def weigh_report(report: ReportEvidence, params: ModelParameters) -> WeighedRepo
         )
     if report.interested_party:
         log_odds *= _clamp(params.interested_party_discount, (0.0, 1.0))
+    wording = wording_factor(report.quote, report.attribution, params.wording)
     return WeighedReport(
-        report, reliability, basis, credibility, log_odds, _reliably_wrong(report, params, basis)
+        report,
+        reliability,
+        basis,
+        credibility,
+        log_odds * wording,
+        _reliably_wrong(report, params, basis),
+        wording,
     )
 
 
@@ -305,6 +316,9 @@ def _describe_counted(member: WeighedReport, discount: float, rank: int, weight:
         parts.append(f"on the record, neutral coverage comes more often with {leaning} claims")
     if report.interested_party:
         parts.append(f"{noun} by an interested party: discounted ×{discount:g}")
+    if member.wording != 1.0:
+        tone = "hedged" if member.wording < 1.0 else "asserted"
+        parts.append(f"{tone} wording: weighted ×{member.wording:.2g}")
     if weight < 1.0:
         parts.append(f"{_ordinal(rank)} independent {noun} of the claim: weighted ×{weight:.2g}")
     return "; ".join(parts)

@@ -7,7 +7,10 @@ store, calibrator included; the ``model`` row is :func:`scoring.engine.score_cla
 those parameters on the held-out claims' reports (mapped by
 :func:`scoring.interchange.report_evidence`, the mapping the service uses). The variant
 ``uncalibrated`` is the same scorer with a stored calibration left out (model v2 has
-none: its claim layer is the calibrator, so the two rows agree).
+none: its claim layer is the calibrator, so the two rows agree). With ``wording=True`` the
+variant ``wording`` is the same fit with the wording model on (:mod:`scoring.wording`, its
+multipliers chosen on the training claims only), and ``wording_bootstrap`` the paired
+bootstrap interval of wording − model.
 
 **Outlets as imported.** The format names outlets only. By default every outlet gets the
 kind and prior a fresh ``srs import`` gives it
@@ -66,6 +69,7 @@ from scoring.evidence import Calibration, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord, outlets_as_imported, records_evidence
 from scoring.learning import ReportTable
 from scoring.stories import claim_stories
+from scoring.wording import WordingModel
 
 INNER_FOLDS = 3
 """Folds within the training claims for the cross-fitted calibrator: three keeps two
@@ -78,6 +82,9 @@ BOOTSTRAP_RESAMPLES = 1000
 _BOOTSTRAP_CHUNK = 100
 
 FitFunction = Callable[..., ModelParameters]
+VARIANTS = ("uncalibrated", "wording")
+"""Rows printed under the model: without calibration, and with the wording model (only
+when asked for)."""
 
 
 # -- the deployed scorer ---------------------------------------------------------------------
@@ -89,6 +96,7 @@ def fit_deployed_scorer(
     *,
     version: str = "evaluation",
     calibrate: bool = True,
+    wording: WordingModel | None = None,
 ) -> ModelParameters:
     """Fit the model as the service deploys it: the parameters ``score_claim`` scores with.
 
@@ -96,7 +104,9 @@ def fit_deployed_scorer(
     estimator's per-stance ratios and a claim layer fitted on cross-fitted engine evidence
     of the resolved training claims (never on scores of claims a fit has seen). The layer is
     the calibrator, so ``calibrate`` changes nothing: there is no separate calibration step
-    to leave out, and the ``uncalibrated`` variant equals the model.
+    to leave out, and the ``uncalibrated`` variant equals the model. ``wording`` switches
+    the wording model on (:mod:`scoring.wording`), its multipliers fitted on
+    ``train_records`` only.
     """
     from scoring.deployment import fit_scoring_model
 
@@ -107,6 +117,7 @@ def fit_deployed_scorer(
         outlet_priors=outlet_priors,
         version=version,
         seed=seed,
+        wording=wording,
     )
 
 
@@ -367,10 +378,11 @@ def _run_seed(
     baselines: Mapping[str, Baseline],
     fit: FitFunction,
     calibrate: bool,
+    wording: bool = False,
 ) -> SeedRun:
     table = data.table
     report_outlet = table.outlet_names[table.outlet]
-    names = ("model", "uncalibrated", *baselines)
+    names = ("model", "uncalibrated", *(("wording",) if wording else ()), *baselines)
     predictions: dict[str, list[np.ndarray]] = {name: [] for name in names}
     tested, fold_of, splits, params_of, hidden_counts = [], [], [], [], []
     for number, plan in enumerate(plans):
@@ -385,6 +397,16 @@ def _run_seed(
         predictions["model"].append(_engine_scores(test_evidence, params))
         uncalibrated = replace(params, calibration=Calibration())
         predictions["uncalibrated"].append(_engine_scores(test_evidence, uncalibrated))
+        if wording:
+            worded = fit(
+                train_records,
+                data.outlet_kinds,
+                data.outlet_priors,
+                seed,
+                wording=WordingModel(),
+                **kwargs,
+            )
+            predictions["wording"].append(_engine_scores(test_evidence, worded))
         fold = Fold(
             train=ReportTable.from_records(train_records, data.outlet_kinds),
             test=table.select_claims(plan.test),
@@ -447,6 +469,7 @@ class EvaluationResult:
     sd: dict[str, Any]
     best_baseline: str
     bootstrap: dict[str, Any]
+    wording_bootstrap: dict[str, Any] | None
     interval: IntervalCoverage | None
     split: str
     folds: int
@@ -485,7 +508,7 @@ class EvaluationResult:
                 {
                     "seed": run.seed,
                     "model": metrics.pop("model"),
-                    "variants": {"uncalibrated": metrics.pop("uncalibrated")},
+                    "variants": {name: metrics.pop(name) for name in VARIANTS if name in metrics},
                     "baselines": metrics,
                     "hidden_training_reports": list(run.hidden_reports),
                 }
@@ -497,6 +520,11 @@ class EvaluationResult:
             "sd": self.sd,
             "best_baseline": self.best_baseline,
             "paired_bootstrap": dict(self.bootstrap),
+            **(
+                {"wording_bootstrap": dict(self.wording_bootstrap)}
+                if self.wording_bootstrap is not None
+                else {}
+            ),
             "split": self.split,
             "folds": self.folds,
             "seeds": self.seeds,
@@ -519,6 +547,7 @@ def evaluate_records(
     calibrate: bool = True,
     resamples: int = BOOTSTRAP_RESAMPLES,
     coverage: bool = True,
+    wording: bool = False,
 ) -> EvaluationResult:
     """Cross-validate the deployed scorer and the baselines on interchange records.
 
@@ -547,6 +576,10 @@ def evaluate_records(
         Bootstrap resamples per seed.
     coverage : bool
         Measure the interval's coverage (:mod:`scoring.coverage`) on the first seed.
+    wording : bool
+        Also fit each fold with the wording model (:mod:`scoring.wording`, its multipliers
+        chosen on the training claims only): the variant ``wording``, and the paired
+        bootstrap interval of wording − model (``wording_bootstrap``).
     """
     records = list(records)
     kinds, priors = outlets_as_imported(records, outlet_kinds, outlet_priors)
@@ -569,7 +602,7 @@ def evaluate_records(
     runs = []
     for offset in range(n_seeds):
         plans = split_folds(table, split, folds, seed + offset, data.stories)
-        runs.append(_run_seed(data, plans, seed + offset, baselines, fit, calibrate))
+        runs.append(_run_seed(data, plans, seed + offset, baselines, fit, calibrate, wording))
     per_seed = [run.metrics() for run in runs]
     summary = {name: _mean_sd([m[name] for m in per_seed]) for name in per_seed[0]}
     best = min(baselines, key=lambda name: summary[name][0]["brier"])
@@ -588,25 +621,57 @@ def evaluate_records(
         "resamples": resamples,
         "level": 0.95,
     }
-    for name in ("auc", "brier", "ece"):
-        ends = [i[name] for i in intervals]
-        bootstrap[name] = None if None in ends else [float(v) for v in np.mean(ends, axis=0)]
+    _average_ends(bootstrap, intervals)
+    variants = [name for name in VARIANTS if name in summary]
     return EvaluationResult(
         metrics=summary["model"][0],
         baselines={name: summary[name][0] for name in baselines},
-        variants={"uncalibrated": summary["uncalibrated"][0]},
+        variants={name: summary[name][0] for name in variants},
         sd={
             "model": summary["model"][1],
             "baselines": {name: summary[name][1] for name in baselines},
-            "variants": {"uncalibrated": summary["uncalibrated"][1]},
+            "variants": {name: summary[name][1] for name in variants},
         },
         best_baseline=best,
         bootstrap=bootstrap,
+        wording_bootstrap=_wording_bootstrap(runs, per_seed, resamples) if wording else None,
         interval=_run_coverage(data, runs[0]) if coverage else None,
         split=split,
         folds=folds,
         runs=tuple(runs),
     )
+
+
+def _average_ends(bootstrap: dict[str, Any], intervals: Sequence[Mapping[str, Any]]) -> None:
+    for name in ("auc", "brier", "ece"):
+        ends = [i[name] for i in intervals]
+        bootstrap[name] = None if None in ends else [float(v) for v in np.mean(ends, axis=0)]
+
+
+def _wording_bootstrap(runs, per_seed, resamples: int) -> dict[str, Any]:
+    """Paired bootstrap of the model with wording − without, as for the best baseline."""
+    intervals = [
+        paired_bootstrap(
+            run.verdicts,
+            run.predictions["wording"],
+            run.predictions["model"],
+            resamples,
+            run.seed,
+        )
+        for run in runs
+    ]
+    wording_first = [{"model": m["wording"], "without": m["model"]} for m in per_seed]
+    out: dict[str, Any] = {
+        "difference": {
+            "auc": _mean_difference(wording_first, "roc_auc", "without"),
+            "brier": _mean_difference(wording_first, "brier", "without"),
+        },
+        "resamples": resamples,
+        "level": 0.95,
+    }
+    _average_ends(out, intervals)
+    del out["ece"]
+    return out
 
 
 def _mean_difference(per_seed, metric: str, baseline: str) -> float | None:
@@ -648,6 +713,15 @@ def format_report(report: Mapping[str, Any]) -> list[str]:
     lines.append(
         f"model ECE {report['model']['ece']:.3f}, bootstrap interval {_range(boot['ece'])}"
     )
+    worded = report.get("wording_bootstrap")
+    if worded is not None:
+        lines.append(
+            f"with wording − without, paired bootstrap {100 * worded['level']:.0f} % interval:"
+        )
+        for label, name in (("ROC AUC", "auc"), ("Brier", "brier")):
+            lines.append(
+                f"  {label:8s}{_signed(worded['difference'][name])}  {_range(worded[name])}"
+            )
     interval = report.get("interval")
     if interval and interval["checks"]:
         lines.append(

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from scoring.vocabulary import DEFAULT_ATTRIBUTION
+from scoring.wording import WordingModel
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class ReportEvidence:
     # The story (event) of the report's claim, the same on every report of a claim: the
     # scorer starts the claim from its story's shrunk base rate (StoryModel).
     story: str | None = None
+    # The report's own words (headline or sentence); read only by the wording model
+    # (scoring.wording), which is off unless a fit switched it on.
+    quote: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,7 @@ class ModelParameters:
     settling: SettlingModel = field(default_factory=SettlingModel)
     training_summary: Mapping[str, Any] = field(default_factory=dict)
     stories: StoryModel = field(default_factory=StoryModel)
+    wording: WordingModel | None = None
 
     def __post_init__(self) -> None:
         if self.pooled_confusion is not None:
@@ -300,6 +305,14 @@ def parameters_to_dict(params: ModelParameters) -> dict[str, Any]:
             "coefficient": float(params.stories.coefficient),
             "resolved": plain(params.stories.resolved),
         },
+        "wording": None
+        if params.wording is None
+        else {
+            "hedge_factor": params.wording.hedge_factor,
+            "assertion_factor": params.wording.assertion_factor,
+            "hedge_cues": list(params.wording.hedge_cues),
+            "assertion_cues": list(params.wording.assertion_cues),
+        },
     }
 
 
@@ -348,6 +361,7 @@ def parameters_from_dict(stored: Mapping[str, Any]) -> ModelParameters:
         ),
         training_summary=stored.get("training_summary") or {},
         stories=StoryModel(**stored["stories"]) if stored.get("stories") else StoryModel(),
+        wording=WordingModel(**stored["wording"]) if stored.get("wording") else None,
     )
 
 

@@ -305,6 +305,7 @@ def report_evidence(
         published_at=record.published_at,
         cites_inferred=record.cites_inferred,
         story=record.story,
+        quote=record.quote,
     )
 
 

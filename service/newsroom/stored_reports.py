@@ -48,6 +48,7 @@ EVIDENCE_COLUMNS = (
     Report.published_at,
     Report.cites_inferred,
     Claim.story,
+    Report.quote,
 )
 
 

@@ -198,6 +198,7 @@ class _NewReport:
             published_at=self.record.published_at,
             cites_inferred=self.cites_inferred,
             story=self.claim.story,
+            quote=self.record.quote,
         )
 
 

@@ -26,6 +26,40 @@ from service.web.errors import Conflict, NotFound
 blp = Blueprint("models", __name__, description="Scoring model versions")
 
 
+class ModelComparisonSchema(ma.Schema):
+    """A fitted version against the model that was active when it was fitted
+    (``scoring.rollout``)."""
+
+    active_version = ma.fields.String(metadata={"description": "The model compared with."})
+    claims = ma.fields.Integer(
+        metadata={
+            "description": "Resolved claims compared on: those whose verdicts the active "
+            "model had not seen (all of them for the documented priors)."
+        }
+    )
+    candidate_brier = ma.fields.Float(
+        metadata={"description": "Brier score of the new version's out-of-fold confidences."}
+    )
+    active_brier = ma.fields.Float(
+        metadata={"description": "Brier score of the active model on the same claims."}
+    )
+    difference = ma.fields.Float(
+        metadata={"description": "candidate_brier − active_brier (negative: the new is better)."}
+    )
+    interval = ma.fields.List(
+        ma.fields.Float(),
+        metadata={"description": "Paired bootstrap percentile interval of the difference."},
+    )
+    level = ma.fields.Float(metadata={"description": "Level of the interval (0.95)."})
+    resamples = ma.fields.Integer(metadata={"description": "Bootstrap resamples of the claims."})
+    candidate_worse = ma.fields.Boolean(
+        metadata={
+            "description": "The whole interval lies above 0: worse beyond noise, so the "
+            "version is not activated unless forced."
+        }
+    )
+
+
 class ModelVersionSchema(ma.Schema):
     version = ma.fields.String()
     active = ma.fields.Boolean()
@@ -33,6 +67,14 @@ class ModelVersionSchema(ma.Schema):
     training_summary = ma.fields.Dict(allow_none=True)
     metrics = ma.fields.Dict(allow_none=True)
     parameters = ma.fields.Dict()
+    comparison = ma.fields.Nested(
+        ModelComparisonSchema,
+        allow_none=True,
+        metadata={
+            "description": "The comparison with the model active when this version was "
+            "fitted; null when none was made (metrics.comparison_skipped says why)."
+        },
+    )
     activation_refused = ma.fields.String(
         allow_none=True,
         metadata={"description": "Why a freshly fitted version was stored but not activated."},
@@ -42,7 +84,10 @@ class ModelVersionSchema(ma.Schema):
 class FitArguments(ma.Schema):
     force = ma.fields.Boolean(
         load_default=False,
-        metadata={"description": "Activate even when fitted on too few verdicts."},
+        metadata={
+            "description": "Activate even when fitted on too few verdicts, or worse than the "
+            "active model beyond noise."
+        },
     )
 
 
@@ -64,8 +109,11 @@ class ModelVersions(MethodView):
     def post(self, arguments):
         """Fit a new version on the stored reports and verdicts and activate it; open
         claims are rescored in the background, their history naming the version. A version
-        fitted on fewer than 30 resolved claims (10 of each verdict) is stored but not
-        activated unless ``force=true``; ``activation_refused`` says why."""
+        fitted on fewer than 30 resolved claims (10 of each verdict), or worse on Brier than
+        the active model beyond noise (``comparison``: its out-of-fold confidences against
+        the active model's on the resolved claims the active model has not seen, with a
+        paired bootstrap 95 % interval of the difference), is stored but not activated
+        unless ``force=true``; ``activation_refused`` says why."""
         session = request_uow().session
         try:
             stored = fit_model_version(session)
