@@ -10,6 +10,9 @@ wrk measures, each after a warm-up:
 
 - ``bare_flask``: ``GET /bare``, a fixed JSON document (a score response captured from
   the service, so the bytes on the wire are the same);
+- ``bare_write``: ``POST /bare/reports`` with the same bodies as ``reports``, each parsed
+  and stored as one row by one INSERT and COMMIT on the same PostgreSQL (a pooled psycopg
+  connection through SQLAlchemy Core), under the same gunicorn;
 - ``score``: ``GET /api/v1/claims/{id}/score`` for random claims, with the API key;
 - ``reports``: ``POST /api/v1/reports``, a new report per request: of a random stored
   claim four times in five, of a new claim (created, and searched for similar ones) the
@@ -21,11 +24,14 @@ wrk measures, each after a warm-up:
   with Retry-After and the rest hold their threads; ``healthz`` and
   ``healthz_50_streams``: sequential ``/healthz`` probes without and with those streams.
 
-``--only streams`` runs just ``score``, the ``healthz`` cases and ``score_50_streams``.
+``--only streams`` runs just ``score``, the ``healthz`` cases and ``score_50_streams``;
+``--only ratios`` just the four cases of the two ratios (``bare_flask``, ``score``,
+``bare_write``, ``reports``).
 
-Goals (issue 6): score throughput at least half the bare endpoint's; at least 300 writes
-a second with p99 under 100 ms. Issue 15: with 50 streams open, score p99 within 2x of
-none open and ``/healthz`` within 100 ms.
+Goals (issue 6): score throughput at least half the bare endpoint's. Issue 15: reports
+at least 0.33x ``bare_write``'s throughput, with p99 under 100 ms; with 50 streams open,
+score p99 within 2x of none open and ``/healthz`` within 100 ms. The ratios are
+``score_vs_bare`` and ``reports_vs_bare_write``, both from one run.
 """
 
 from __future__ import annotations
@@ -106,7 +112,7 @@ local function report()
 end
 request = function()
   if %(batch)d == 0 then
-    return wrk.format("POST", "/api/v1/reports", nil, report())
+    return wrk.format("POST", "%(path)s", nil, report())
   end
   local items = {}
   for i = 1, %(batch)d do items[i] = report() end
@@ -114,6 +120,10 @@ request = function()
     '{"reports": [' .. table.concat(items, ", ") .. ']}')
 end
 """
+
+
+class SkipStreams(Exception):
+    """``--only ratios``: the stream cases are not run."""
 
 
 def free_port() -> int:
@@ -264,7 +274,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=100_000, help="reports stored first")
     parser.add_argument("--quick", action="store_true", help="5 s runs on a 20,000 history")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--only", choices=("streams",), help="run only these cases")
+    parser.add_argument("--only", choices=("streams", "ratios"), help="run only these cases")
     parser.add_argument("--postgres", default=ScratchDatabase.DEFAULT_SERVER)
     args = parser.parse_args()
     if args.quick:
@@ -275,6 +285,8 @@ def main() -> None:
         "SRS_RATE_LIMIT_PER_KEY": "10000000/minute",
     }
     results: dict[str, dict] = {}
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    note(f"load average at start: {load_at_start}", args.json)
     with (
         tempfile.TemporaryDirectory(prefix="srs-bench-api-") as tmp,
         ScratchDatabase("srs_bench_api", args.postgres) as url,
@@ -297,7 +309,15 @@ def main() -> None:
             document = capture(f"{service_base}/api/v1/claims/1/score", key)
             (workdir / "score.json").write_text(json.dumps(document))
             bare = start(
-                ["bare", "--port", str(bare_port), "--body", str(workdir / "score.json")],
+                [
+                    "bare",
+                    "--port",
+                    str(bare_port),
+                    "--body",
+                    str(workdir / "score.json"),
+                    "--database-url",
+                    url,
+                ],
                 env,
                 f"{bare_base}/bare",
                 workdir / "bare.log",
@@ -306,11 +326,16 @@ def main() -> None:
             common = LUA_COMMON % {"key": key}
             outlets = ", ".join(f'"{o}"' for o in OUTLETS)
             scripts["score"] = common + LUA_SCORE % {"claims": n_claims}
-            for name, batch in (("reports", 0), ("batch", args.batch)):
+            for name, batch, path in (
+                ("bare_write", 0, "/bare/reports"),
+                ("reports", 0, "/api/v1/reports"),
+                ("batch", args.batch, ""),
+            ):
                 scripts[name] = common + LUA_REPORT % {
                     "claims": n_claims,
                     "outlets": outlets,
                     "batch": batch,
+                    "path": path,
                 }
             scripts["bare_flask"] = common
             for name, script in scripts.items():
@@ -318,11 +343,14 @@ def main() -> None:
             targets = {
                 "bare_flask": f"{bare_base}/bare",
                 "score": service_base,
+                "bare_write": bare_base,
                 "reports": service_base,
                 "batch": service_base,
             }
             if args.only == "streams":
                 targets = {"score": service_base}
+            elif args.only == "ratios":
+                del targets["batch"]
             try:
                 for name, target in targets.items():
                     script = workdir / f"{name}.lua"
@@ -331,6 +359,8 @@ def main() -> None:
                     note(f"  {name}: {results[name]}", args.json)
             finally:
                 stop(bare)
+            if args.only == "ratios":
+                raise SkipStreams
             results["healthz"] = probe(f"{service_base}/healthz")
             streams, statuses = open_streams(service_port, key, STREAMS)
             try:
@@ -345,6 +375,8 @@ def main() -> None:
                     stream.close()
             for name in ("healthz", "healthz_50_streams", "score_50_streams"):
                 note(f"  {name}: {results[name]}", args.json)
+        except SkipStreams:
+            pass
         finally:
             stop(service)
     batch = results.get("batch", {})
@@ -358,6 +390,9 @@ def main() -> None:
     bare_rps = results.get("bare_flask", {}).get("rps")
     if bare_rps and "rps" in ours["score"]:
         ours["score_vs_bare"] = ours["score"]["rps"] / bare_rps
+    bare_write_rps = results.get("bare_write", {}).get("rps")
+    if bare_write_rps and "rps" in ours["reports"]:
+        ours["reports_vs_bare_write"] = ours["reports"]["rps"] / bare_write_rps
     print_table(
         f"API under gunicorn (production settings), wrk -c{args.connections}, "
         f"{args.duration:.0f} s each, PostgreSQL with {n_claims:,} claims",
@@ -377,6 +412,12 @@ def main() -> None:
     )
     if "score_vs_bare" in ours:
         note(f"score throughput / bare Flask: {ours['score_vs_bare']:.2f}", args.json)
+    if "reports_vs_bare_write" in ours:
+        note(
+            f"reports throughput / bare INSERT+COMMIT: {ours['reports_vs_bare_write']:.2f} "
+            f"(goal: 0.33, p99 {ours['reports']['p99_ms']:.0f} ms, goal under 100)",
+            args.json,
+        )
     if "score_p99_50_streams_vs_none" in ours:
         note(
             f"score p99 with {STREAMS} streams open / none open: "
@@ -392,6 +433,7 @@ def main() -> None:
                 "duration_s": args.duration,
                 "batch": args.batch,
                 "claims": n_claims,
+                "load_average_at_start": load_at_start,
                 "gunicorn": {
                     k: v
                     for k, v in production_options_summary().items()
@@ -399,7 +441,10 @@ def main() -> None:
                 },
             },
             "ours": ours,
-            "peers": {"bare_flask": results.get("bare_flask", {})},
+            "peers": {
+                "bare_flask": results.get("bare_flask", {}),
+                "bare_write": results.get("bare_write", {}),
+            },
             "machine": machine(),
         },
         args.json,

@@ -128,6 +128,7 @@ def main() -> None:
         endpoints = {
             "bare Flask, fixed JSON": api["peers"]["bare_flask"],
             "GET /claims/{id}/score": api["ours"].get("score", {}),
+            "bare Flask, one INSERT + COMMIT": api["peers"].get("bare_write", {}),
             "POST /reports": api["ours"].get("reports", {}),
             f"POST /reports:batch ({api['settings']['batch']})": api["ours"].get("batch", {}),
         }
@@ -136,6 +137,9 @@ def main() -> None:
         print(table(header, [[name, *[r.get(k) for k in keys]] for name, r in endpoints.items()]))
         if "score_vs_bare" in api["ours"]:
             print(f"\nscore / bare Flask throughput: {api['ours']['score_vs_bare']:.2f}\n")
+        if "reports_vs_bare_write" in api["ours"]:
+            ratio = api["ours"]["reports_vs_bare_write"]
+            print(f"reports / bare INSERT + COMMIT throughput: {ratio:.2f}\n")
     machine = next((r["machine"] for r in results.values() if "machine" in r), None)
     if machine:
         print("## Machine\n")

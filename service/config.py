@@ -26,6 +26,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "DATABASE_URL": default_database_url(),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(32).hex(),
+        # How long each process trusts a key it found live without looking it up again:
+        # the most a revocation takes to reach every worker (0: look up every request).
+        "API_KEY_CACHE_SECONDS": float(os.environ.get("SRS_KEY_CACHE_SECONDS", 5)),
         # Reads need a key unless a deployment opts into open reads.
         "OPEN_READS": _flag("SRS_OPEN_READS"),
         # Each resolved claim's dashboard page (with its ClaimReview) readable without signing
@@ -91,6 +94,7 @@ ENVIRONMENT = (
     "DATABASE_URL",
     "SECRET_KEY",
     "SRS_OPEN_READS",
+    "SRS_KEY_CACHE_SECONDS",
     "SRS_PUBLISH_RESOLVED",
     "SRS_MAX_BODY_BYTES",
     "SRS_SIMILARITY_WARNING",

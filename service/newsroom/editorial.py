@@ -68,6 +68,9 @@ class RecordedReports:
     # Per report: "created", "unchanged" (its report_key was stored with the same content)
     # or "duplicate" (the same report sent again; ``reports`` holds the stored one).
     outcomes: list[str] = field(default_factory=list)
+    # The claims of ``reports`` and ``scores`` by id, as stored now: the answer is built
+    # from them rather than read again.
+    claims: dict[int, Claim] = field(default_factory=dict)
 
     @property
     def created(self) -> bool:
@@ -244,8 +247,16 @@ def record_reports(
             audit(
                 session, caller, "record_report", f"report:{report.key}", claim_id=report.claim_id
             )
+    # From the session's identity map while the recorder still holds them (no query); a
+    # claim it let go of is read again.
+    claim_ids = {report.claim_id for report in reports} | set(summary.scores)
+    claims = {claim_id: session.get(Claim, claim_id) for claim_id in sorted(claim_ids)}
     return RecordedReports(
-        reports=reports, scores=summary.scores, warnings=warnings, outcomes=outcomes
+        reports=reports,
+        scores=summary.scores,
+        warnings=warnings,
+        outcomes=outcomes,
+        claims=claims,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models import ModelVersion
@@ -24,8 +25,37 @@ def parameters_from_json(stored: dict[str, Any]) -> ModelParameters:
 
 
 def active_parameters(session: Session) -> ModelParameters:
-    """The active model version's parameters; the documented priors when none is stored."""
-    stored = session.scalars(select(ModelVersion).where(ModelVersion.active.is_(True))).first()
-    if stored is None:
-        return default_parameters()
-    return parameters_from_json(stored.parameters)
+    """The active model version's parameters; the documented priors when none is stored.
+
+    Every write asks: the active version is read each time (activation takes effect at
+    once), its parameters parsed once per process (a stored version never changes)."""
+    active = session.execute(_active_version()).first()
+    if active is None:
+        return _documented_priors()
+    key = tuple(active)
+    parsed = _parsed_versions.get(key)
+    if parsed is None:
+        stored = session.get(ModelVersion, active.id)
+        parsed = parameters_from_json(stored.parameters)
+        if len(_parsed_versions) >= 8:
+            _parsed_versions.clear()
+        _parsed_versions[key] = parsed
+    return parsed
+
+
+# Parsed versions by (id, version, created_at): the three together name one stored version
+# even across databases a process has used (tests, restores).
+_parsed_versions: dict[tuple, ModelParameters] = {}
+
+
+@cache
+def _active_version() -> Select:
+    return select(ModelVersion.id, ModelVersion.version, ModelVersion.created_at).where(
+        ModelVersion.active.is_(True)
+    )
+
+
+@cache
+def _documented_priors() -> ModelParameters:
+    # Frozen, and built from constant tables: one instance serves every write.
+    return default_parameters()

@@ -51,15 +51,14 @@ def insert_if_absent(session: Session, model, unique: str, **values) -> bool:
     with a unique violation, a 409 for a valid request. On PostgreSQL the second waits for
     the first to commit and then finds its row.
     """
+    statement = _insert_unless_stored(session, model, unique, values).returning(model.id)
+    return session.execute(statement).first() is not None
+
+
+def _insert_unless_stored(session: Session, model, unique: str, values: dict[str, Any]):
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[unique])
-        .returning(model.id)
-    )
-    return session.execute(statement).first() is not None
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
 
 
 # A report dated later than this past the service's clock is refused: a publication time in
@@ -232,6 +231,7 @@ class ReportRecorder:
         self._reports: dict[str, Report] = {}
         self._touched_claims: set[int] = set()
         self._locked: set[int] = set()  # claims locked by lock_stored_claims
+        self._unstored_keys: set[str] = set()  # claim keys it found no claim for
         self._new_claims: list[Claim] = []
         self._new_reports: list[Report] = []
         self._resolutions: list[tuple[Claim, Verdict]] = []
@@ -357,30 +357,33 @@ class ReportRecorder:
         for claim in self.session.scalars(_named_claims(), {"keys": keys, "ids": ids}):
             self._claims[claim.key] = claim
             self._locked.add(claim.id)
+        self._unstored_keys.update(key for key in keys if key not in self._claims)
 
     def claim_for(self, key: str, text: str, line: int | None) -> Claim:
         claim = self._claims.get(key)
         if claim is None:
-            claim = self.session.scalars(select(Claim).where(Claim.key == key)).first()
+            # A key lock_stored_claims found no claim for is not looked up again: inserting
+            # it finds out (a writer that stored it since makes the insert a no-op).
+            if key not in self._unstored_keys:
+                claim = self.session.scalars(select(Claim).where(Claim.key == key)).first()
             if claim is None:
-                now = utcnow()
-                created = insert_if_absent(
-                    self.session,
-                    Claim,
-                    "key",
-                    key=key,
-                    text=text,
-                    status="open",
-                    created_at=now,
-                    updated_at=now,
-                )
-                claim = self.session.scalars(select(Claim).where(Claim.key == key)).one()
-                if created:
+                claim = self._insert_claim(key, text)
+                if claim is not None:
                     self._new_claims.append(claim)
                     self.summary.claims_created += 1
+                else:  # another writer stored it first
+                    claim = self.session.scalars(select(Claim).where(Claim.key == key)).one()
             self._claims[key] = claim
         check_claim_text(key, claim.text, text, line)
         return claim
+
+    def _insert_claim(self, key: str, text: str) -> Claim | None:
+        """The new claim (INSERT ... RETURNING it, not read again), or None if ``key`` is
+        stored already."""
+        now = utcnow()
+        values = {"key": key, "text": text, "status": "open", "created_at": now, "updated_at": now}
+        statement = _insert_unless_stored(self.session, Claim, "key", values).returning(Claim)
+        return self.session.scalars(statement).first()
 
     def _apply_verdict(self, claim: Claim, verdict: bool | None, line: int | None) -> None:
         if verdict is None:

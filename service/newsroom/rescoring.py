@@ -22,7 +22,10 @@ from models.base import utcnow
 from scoring.evidence import ClaimScore, ClusterContribution, ModelParameters, ReportEvidence
 from scoring.what_if import score_with_changes
 from service.delivery.outbox import emit_score_changed
-from service.newsroom.stored_reports import evidence_by_claim, latest_verdicts
+from service.newsroom.stored_reports import (
+    evidence_and_verdicts,
+    evidence_by_claim,
+)
 
 # Stored floats round-trip exactly on both backends; anything smaller than this is noise
 # from summation order, not a change an editor should see in the history.
@@ -158,7 +161,7 @@ def rescore_claims(
     session.flush()
     claims = list(claims)
     ids = [claim.id for claim in claims]
-    evidence, verdicts = evidence_by_claim(session, ids), latest_verdicts(session, ids)
+    evidence, verdicts = evidence_and_verdicts(session, ids)
     # Each claim's share of the two queries, plus its own scoring and storing.
     shared = (time.perf_counter() - started) / max(len(claims), 1)
     scores = {}

@@ -10,7 +10,7 @@ from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 
 from service.config import load_config
-from service.web import cors, database, observability, request_limits
+from service.web import auth, cors, database, observability, request_limits
 from service.web.errors import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -75,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     observability.init_app(app)
     database.init_app(app)
+    auth.init_app(app)
     api.init_app(
         app,
         spec_kwargs={

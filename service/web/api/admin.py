@@ -10,7 +10,7 @@ from service.newsroom.editorial import audit, get_or_404
 from service.newsroom.keys import issue_key, revoke_key
 from service.web.api.common import Blueprint, PagedSelect, paginate, write_operation
 from service.web.api.schemas import AuditSchema, KeyCreatedSchema, KeySchema
-from service.web.auth import current_caller, requires
+from service.web.auth import current_caller, forget_keys_after_commit, requires
 from service.web.database import request_uow
 from service.web.errors import Conflict
 
@@ -61,6 +61,7 @@ class KeyById(MethodView):
         if row.revoked_at is not None:
             raise Conflict(f"Key {key_id} was already revoked.")
         revoke_key(session, key_id)
+        forget_keys_after_commit()
         audit(session, current_caller(), "revoke_key", f"key:{key_id}")
         return _key_view(row)
 

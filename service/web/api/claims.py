@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from models import Claim, Report, ScoreHistory
 from service.newsroom.claims import change_24h_column, filtered_claims
@@ -40,6 +42,7 @@ from service.web.api.schemas import (
 )
 from service.web.auth import current_caller
 from service.web.database import request_uow
+from service.web.errors import NotFound
 
 blp = Blueprint("claims", __name__, description="Claims, their scores and verdicts")
 
@@ -126,7 +129,18 @@ class ClaimScore(MethodView):
     def get(self, claim_id):
         """Confidence, interval, label, grade, model version and the explanation: each
         provenance cluster's contribution and the reason for it."""
-        return score_view(get_or_404(request_uow().session, Claim, claim_id, "claim"))
+        # The claim as one plain row, not a Claim loaded into the session (the most frequent
+        # read), rendered from the score the write stored: nothing recomputed.
+        row = request_uow().session.execute(_stored_score(), {"claim_id": claim_id}).first()
+        if row is None:
+            raise NotFound(f"No claim with id {claim_id}.")
+        return score_view(row)
+
+
+@cache
+def _stored_score() -> Select:
+    """One claim's columns (what :func:`score_view` renders), built once."""
+    return select(*Claim.__table__.columns).where(Claim.id == bindparam("claim_id"))
 
 
 @blp.route("/claims/<int:claim_id>/what-if")

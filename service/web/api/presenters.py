@@ -36,6 +36,7 @@ def claim_view(claim: Claim, change_24h: float | None = None) -> dict[str, Any]:
 
 
 def score_view(claim: Claim) -> dict[str, Any]:
+    """A claim's score document, from a Claim or a row of the claims table."""
     return {
         "claim_id": claim.id,
         "status": claim.status,

@@ -81,7 +81,7 @@ class Reports(MethodView):
             ) from None
         (report,) = recorded.reports
         (outcome,) = recorded.outcomes
-        claim = request_uow().session.get(Claim, report.claim_id)
+        claim = recorded.claims[report.claim_id]
         body = {
             "report": report_view(report),
             "outcome": outcome,
@@ -115,10 +115,7 @@ class ReportBatch(MethodView):
                     }
                 },
             ) from None
-        session = request_uow().session
-        claims = session.scalars(
-            select(Claim).where(Claim.id.in_(recorded.scores)).order_by(Claim.id)
-        ).all()
+        claims = [recorded.claims[claim_id] for claim_id in sorted(recorded.scores)]
         body = {
             "reports": [report_view(report) for report in recorded.reports],
             "outcomes": recorded.outcomes,
