@@ -28,13 +28,12 @@ from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
-from scoring.engine import score_claim
+from scoring.engine import score_many
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord
 from service.delivery.outbox import (
     emit_claim_created,
     emit_claim_resolved,
-    emit_report_recorded,
     emit_report_retracted,
     emit_score_changed,
 )
@@ -142,26 +141,10 @@ class _NewReport:
     def cites_key(self) -> str | None:
         return self.cites.key if self.cites is not None else None
 
-    # What the report.recorded event reads from a stored report.
+    # What the report.retracted event reads from a stored report (besides id, key, outlet).
     @property
     def claim_id(self) -> int | None:
         return self.claim.id
-
-    @property
-    def cites_id(self) -> int | None:
-        return self.cites.id if self.cites is not None else None
-
-    @property
-    def stance(self) -> str:
-        return self.record.stance
-
-    @property
-    def attribution(self) -> str:
-        return self.record.attribution
-
-    @property
-    def url(self) -> str | None:
-        return self.record.url
 
     def content(self) -> tuple:
         r = self.record
@@ -349,6 +332,7 @@ class BulkBatch:
         claim.reports.append(report)
         self.touched[claim.key] = claim
         self.summary.reports_created += 1
+        self.summary.outlet_ids.add(outlet.id)
         self._apply_verdict(claim, record.verdict, line)
 
     def _citable(self, facts: ReportFacts) -> _NewReport | SimpleNamespace:
@@ -360,17 +344,19 @@ class BulkBatch:
 
     # -- scoring and writing -------------------------------------------------------------------
     def _scores(self) -> dict[str, ClaimScore]:
+        """Every touched claim's score, the batch's claims scored together
+        (:func:`~scoring.engine.score_many`, equal to scoring each alone)."""
         stored = [c for c in self.touched.values() if not c.new]
         stored_evidence: dict[int, list[ReportEvidence]] = {}
         for chunk in _chunks(sorted(c.id for c in stored)):
             stored_evidence.update(evidence_by_claim(self.session, chunk))
-        scores = {}
+        evidence = {}
         for key, claim in self.touched.items():
             # Stored reports first, then the batch's: report id order, as the recorder reads.
             live = [r.evidence() for r in claim.reports if r.record.retracted_at is None]
-            evidence = stored_evidence.get(claim.id, []) + live
-            scores[key] = score_claim(evidence, self.params, verdict=claim.verdict)
-        return scores
+            evidence[key] = stored_evidence.get(claim.id, []) + live
+        verdicts = {key: claim.verdict for key, claim in self.touched.items()}
+        return score_many(evidence, self.params, verdicts)
 
     def finish(self, cause: str) -> RecordingSummary:
         self.session.flush()  # new outlets get their ids
@@ -400,12 +386,11 @@ class BulkBatch:
                 for claim, verdict in self.verdicts
             ],
         )
-        # The recorder's events, in its order: claims created, reports recorded, verdicts;
-        # then each score change, in claim id order as rescoring emits them.
+        # The recorder's events, in its order: claims created, reports stored retracted,
+        # verdicts; then each score change, in claim id order as rescoring emits them.
         for claim in new_claims:
             emit_claim_created(self.session, claim)
         for report in self.new_reports:
-            emit_report_recorded(self.session, report)
             if report.record.retracted_at is not None:
                 emit_report_retracted(self.session, report, report.record.retraction_reason or "")
         for claim, verdict in self.verdicts:
@@ -426,6 +411,7 @@ class BulkBatch:
                 emit_score_changed(self.session, stored, claim.confidence, claim.label, cause)
         _update_claims(self.session, updates)
         writer.insert(ScoreHistory.__table__, history)
+        self.summary.scores = {claim.id: scores[key] for key, claim in self.touched.items()}
         self.summary.outlets_created = self.recorder.summary.outlets_created
         self.summary.new_outlets = self.recorder.summary.new_outlets
         return self.summary
