@@ -48,7 +48,7 @@ Everything is deterministic and independent of the order of the reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -79,6 +79,7 @@ PROBABILITY_BOUNDS = (0.01, 0.99)
 NOISY_BAND = 0.05
 """An outlet whose reliability is within this of 0.5 is called "noisy" in explanations."""
 _NO_WEIGHT = 1e-12
+_NONE: frozenset[str] = frozenset()
 
 _STANCE_SIGN = {"supports": 1, "denies": -1, "neutral": 0}
 _STANCE_INDEX = {name: i for i, name in enumerate(STANCES)}
@@ -241,6 +242,10 @@ class _Cluster:
 
     @classmethod
     def of(cls, members: tuple[WeighedReport, ...]) -> _Cluster:
+        if len(members) == 1:  # most clusters: a report alone repeats nothing, not even itself
+            (only,) = members
+            weightless = only.report.stance == "neutral" and abs(only.log_odds) < _NO_WEIGHT
+            return cls(members, {only.report.stance: members}, () if weightless else members, _NONE)
         echoes = echo_keys(member.report for member in members)
         originals = {}
         counted = []
@@ -480,8 +485,15 @@ class ClaimEvidence:
     counts: Mapping[str, float]
 
 
-def _assess(reports: Sequence[ReportEvidence], params: ModelParameters):
-    weighed = {report.key: weigh_report(report, params) for report in reports}
+def _assess(
+    reports: Sequence[ReportEvidence],
+    params: ModelParameters,
+    weigh: Callable[[ReportEvidence], WeighedReport] | None = None,
+):
+    if weigh is None:
+        weighed = {report.key: weigh_report(report, params) for report in reports}
+    else:
+        weighed = {report.key: weigh(report) for report in reports}
     clusters = [
         _Cluster.of(tuple(weighed[report.key] for report in members))
         for members in provenance_clusters(reports)
@@ -555,11 +567,14 @@ def score_claim(
 
 
 def _score_without_interval(
-    reports: Sequence[ReportEvidence], params: ModelParameters, verdict: bool | None
+    reports: Sequence[ReportEvidence],
+    params: ModelParameters,
+    verdict: bool | None,
+    weigh: Callable[[ReportEvidence], WeighedReport] | None = None,
 ) -> tuple[ClaimScore, int]:
     """Steps 1 to 5 and 7 of the module docstring: the score with an interval of zero
     width, and the votes counted (what the interval, step 6, depends on besides it)."""
-    weighed, clusters, counts = _assess(reports, params)
+    weighed, clusters, counts = _assess(reports, params, weigh)
     layer = params.claim_layer
     counted = [(index, m) for index, cluster in enumerate(clusters) for m in cluster.counted]
     items = [CountedEvidence(_STANCE_INDEX[m.report.stance], m.log_odds, m.key) for _, m in counted]
@@ -639,6 +654,36 @@ def _adjustment_reason(counts: Mapping[str, float], layer, scale: float) -> str:
     return f"aggregation adjustment (how many independent reports, of which stance): {described}"
 
 
+def _weighing_once(params: ModelParameters) -> Callable[[ReportEvidence], WeighedReport]:
+    """:func:`weigh_report` for ``params``, each distinct report profile weighed once: a
+    report's strength depends on nothing else of it (its outlet, the outlet's prior and
+    kind, stance, attribution and interested party), and a batch of claims repeats few."""
+    strengths: dict[tuple, tuple] = {}
+
+    def weigh(report: ReportEvidence) -> WeighedReport:
+        profile = (
+            report.outlet,
+            report.outlet_reliability,
+            report.outlet_kind,
+            report.stance,
+            report.attribution,
+            report.interested_party,
+        )
+        strength = strengths.get(profile)
+        if strength is None:
+            weighed = weigh_report(report, params)
+            strength = strengths[profile] = (
+                weighed.reliability,
+                weighed.reliability_basis,
+                weighed.credibility,
+                weighed.log_odds,
+                weighed.reliably_wrong,
+            )
+        return WeighedReport(report, *strength)
+
+    return weigh
+
+
 def score_many(
     claims: Mapping[str, Sequence[ReportEvidence]],
     params: ModelParameters,
@@ -666,8 +711,9 @@ def score_many(
     (:func:`~scoring.settling.settled_ranges`).
     """
     verdicts = verdicts or {}
+    weigh = _weighing_once(params)
     unbounded = [
-        _score_without_interval(reports, params, verdicts.get(key))
+        _score_without_interval(reports, params, verdicts.get(key), weigh)
         for key, reports in claims.items()
     ]
     lows, highs = settled_ranges(

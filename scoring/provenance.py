@@ -25,6 +25,7 @@ goes through :func:`cited_key`, the one place where an inferred-cites flag will 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable, Sequence
@@ -51,6 +52,7 @@ class Citing(Protocol):
     def cites(self) -> str | None: ...
 
 
+@functools.lru_cache(maxsize=2**16)  # pure, and called for every report a claim is scored with
 def normalize_source(source: str | None) -> str | None:
     """The comparable form of a quoted source.
 

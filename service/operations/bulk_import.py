@@ -15,19 +15,19 @@ batches; ``tests/test_bulk_import.py`` holds the two paths to that.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import JSON, Table, any_, bindparam, insert, select, text, update
+from sqlalchemy import Table, any_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from models import Claim, Outlet, Report, ScoreHistory, Verdict
 from models.base import utcnow
+from models.copying import copy_rows, reserve_ids
 from scoring.engine import score_many
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.interchange import InterchangeRecord
@@ -513,44 +513,17 @@ class _CopyWriter:
 
     def __init__(self, session: Session):
         self.session = session
-        self.raw = session.connection().connection.driver_connection
-
-    def _reserve_ids(self, table: str, n: int) -> list[int]:
-        if n == 0:
-            return []
-        return list(
-            self.session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"table": table, "n": n},
-            )
-        )
 
     def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        columns = list(rows[0])
-        names = ", ".join(f'"{c}"' for c in columns)
-        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-        with (
-            self.raw.cursor() as cursor,
-            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-        ):
-            for row in rows:
-                copy.write_row(
-                    [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
-                )
+        copy_rows(self.session, table, rows)
 
     def insert_claims(self, rows: list[dict[str, Any]]) -> list[int]:
-        ids = self._reserve_ids("claims", len(rows))
+        ids = reserve_ids(self.session, Claim.__table__, len(rows))
         self.insert(Claim.__table__, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
 
     def insert_reports(self, reports: list[_NewReport], now: datetime) -> None:
-        for report, report_id in zip(
-            reports, self._reserve_ids("reports", len(reports)), strict=True
-        ):
+        ids = reserve_ids(self.session, Report.__table__, len(reports))
+        for report, report_id in zip(reports, ids, strict=True):
             report.id = report_id
         self.insert(Report.__table__, [_report_row(report, now) for report in reports])
