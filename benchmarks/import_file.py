@@ -113,6 +113,12 @@ def main() -> None:
     parser.add_argument("--row-by-row-lines", type=int, default=5000)
     parser.add_argument("--postgres", default=ScratchDatabase.DEFAULT_SERVER)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--scratch-name",
+        default="srs_bench_import",
+        help="scratch database to create and drop (srs_bench_…; the row-by-row one adds "
+        "_rows): another name when other runs share the server",
+    )
     args = parser.parse_args()
     if args.quick:
         args.lines = min(args.lines, 100_000)
@@ -124,12 +130,12 @@ def main() -> None:
         lines = write_file(path, args.lines)
         note(f"wrote {lines:,} lines in {time.perf_counter() - started:.1f} s", args.json)
         batch = ["--batch-size", str(args.batch_size)]
-        with ScratchDatabase("srs_bench_import", args.postgres) as url:
+        with ScratchDatabase(args.scratch_name, args.postgres) as url:
             results["bulk"] = run_import(url, path, batch, args.timeout)
         small = Path(workdir) / "head.jsonl"
         with open(path) as source, open(small, "w") as head:
             head.writelines(itertools.islice(source, args.row_by_row_lines))
-        with ScratchDatabase("srs_bench_import_rows", args.postgres) as url:
+        with ScratchDatabase(f"{args.scratch_name}_rows", args.postgres) as url:
             results["row_by_row"] = run_import(url, small, [*batch, "--row-by-row"], args.timeout)
     results["bulk"]["lines"] = lines
     results["row_by_row"]["lines"] = min(lines, args.row_by_row_lines)

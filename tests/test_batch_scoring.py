@@ -8,16 +8,21 @@ store different scores.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import re
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_scoring_properties import PROPERTY, any_parameters, claims, parameters
 
 from scoring.engine import score_claim, score_many
 from scoring.evidence import SETTLING_BINS, SETTLING_LEVELS, SettlingModel
+from scoring.provenance import normalize_source
 from scoring.settling import settled_range, settled_ranges
 
-# Fewer examples than the engine's properties: each scores many claims, twice.
-BATCHES = settings(PROPERTY, max_examples=60)
+# Fewer examples than the engine's properties: each scores many claims, twice. The first
+# draw of fitted parameters fits a model, which is not slow input generation.
+BATCHES = settings(PROPERTY, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _bits(values) -> list[str]:
@@ -85,3 +90,18 @@ def test_score_many_equals_score_claim_for_each_claim(batch, params):
         assert _bits([together[key].lower, together[key].upper]) == _bits(
             [alone.lower, alone.upper]
         )
+
+
+def _normalized_char_by_char(source: str) -> str | None:
+    """normalize_source as it reads, one Unicode category lookup per character."""
+    text = "".join(
+        " " if unicodedata.category(ch).startswith("P") else ch for ch in source.casefold()
+    )
+    folded = re.sub(r"^(?:a|an|the)\s+", "", " ".join(text.split()))
+    return None if folded in ("", "a", "an", "the") else folded
+
+
+@BATCHES
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=127)), st.text()))
+def test_normalize_source_reads_ascii_as_every_text(source):
+    assert normalize_source(source) == _normalized_char_by_char(source)

@@ -294,14 +294,15 @@ class ReportRecorder:
         if outlet is not None:
             return outlet
         index = self.outlet_index()
-        resolution = resolve_outlet(name, url, index)
+        creating = new_outlet or self.create_unknown_outlets
+        resolution = resolve_outlet(name, url, index, suggest=not creating)
         if resolution.found:
             outlet = self.session.get(Outlet, resolution.outlet_id)
             if resolution.by != "domain":  # a name's reading does not depend on its url
                 self._outlets[name] = outlet
             self.resolutions.append(OutletResolution(line, name, outlet, resolution.by))
             return outlet
-        if not (new_outlet or self.create_unknown_outlets):
+        if not creating:
             raise UnknownOutlet(line, name, resolution.suggestions)
         outlet = self._create_unvetted(name)
         index.add_outlet(outlet.id, outlet.name, outlet.slug)
