@@ -16,7 +16,7 @@ batches; ``tests/test_bulk_import.py`` holds the two paths to that.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -326,7 +326,11 @@ class BulkBatch:
         elif record.cites_inferred:
             report.cites_inferred = True
         if not retracted:
-            self.matcher.remember(replace(facts, ref=report, cites=report.cites, key=key))
+            # Built again rather than dataclasses.replace, a tenth of the line's time.
+            remembered = ReportFacts.of_record(
+                record, outlet.id, report.cites, self.now, key=key, ref=report
+            )
+            self.matcher.remember(remembered)
         self.reports[key] = report
         self.new_reports.append(report)
         claim.reports.append(report)
@@ -362,13 +366,15 @@ class BulkBatch:
         self.session.flush()  # new outlets get their ids
         scores = self._scores()
         now = utcnow()
+        # Each touched claim's stored score columns, once (the new claims' rows and the
+        # stored claims' updates both take them).
+        columns = {key: score_columns(score, now) for key, score in scores.items()}
         new_claims = [c for c in self.claims.values() if c.new]
         writer = _CopyWriter(self.session) if self.postgres else _ExecutemanyWriter(self.session)
         claim_rows = []
         for claim in new_claims:
             row = {"key": claim.key, "text": claim.text, "status": claim.status}
-            columns = score_columns(scores[claim.key], now)
-            claim_rows.append({**row, "created_at": now, **columns, "updated_at": now})
+            claim_rows.append({**row, "created_at": now, **columns[claim.key], "updated_at": now})
         for claim, claim_id in zip(new_claims, writer.insert_claims(claim_rows), strict=True):
             claim.id = claim_id
         writer.insert_reports(self.new_reports, now)
@@ -400,14 +406,12 @@ class BulkBatch:
         for claim in sorted(self.touched.values(), key=lambda c: c.id):
             score = scores[claim.key]
             changed = claim.new or score_changed(claim, score)
-            columns = score_columns(score, now)
-            if changed:
-                columns["updated_at"] = now
+            written = {**columns[claim.key], **({"updated_at": now} if changed else {})}
             if not claim.new:
-                updates.append({"b_id": claim.id, **columns, "status": claim.status})
+                updates.append({"b_id": claim.id, **written, "status": claim.status})
             if changed:
                 history.append(history_row(claim.id, score, cause, now))
-                stored = SimpleNamespace(id=claim.id, status=claim.status, **columns)
+                stored = SimpleNamespace(id=claim.id, status=claim.status, **written)
                 emit_score_changed(self.session, stored, claim.confidence, claim.label, cause)
         _update_claims(self.session, updates)
         writer.insert(ScoreHistory.__table__, history)
