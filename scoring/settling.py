@@ -72,6 +72,63 @@ def settled_range(log_odds: float, n_votes: int, settling: SettlingModel) -> tup
     return max(lower, -_LIMIT), min(upper, _LIMIT)
 
 
+def settled_ranges(
+    log_odds: Sequence[float], n_votes: Sequence[int], settling: SettlingModel
+) -> tuple[list[float], list[float]]:
+    """:func:`settled_range` of many claims at once, each equal to it bit for bit.
+
+    The same bisection with the same floating-point operations, run on arrays: the claims
+    of one bin share their quantile tables, so each step is one ``np.interp`` per table for
+    all of them instead of one per claim (scoring a batch of claims one at a time spent
+    most of its time here). The logistic and the clamps stay scalar, as in
+    :func:`settled_range`, so that no vectorised ``exp`` rounds differently.
+    """
+    lower, upper = np.empty(len(log_odds)), np.empty(len(log_odds))
+    bins = np.array([_bin(settling, votes) for votes in n_votes], dtype=np.int64)
+    for b in np.unique(bins).tolist():
+        rows = np.flatnonzero(bins == b)
+        current = [float(log_odds[i]) for i in rows.tolist()]
+        p = [1.0 / (1.0 + math.exp(-max(min(x, _LIMIT), -_LIMIT))) for x in current]
+        lower[rows], upper[rows] = _settled_bin(
+            np.array(current), np.array(p), settling.true[b], settling.false[b], settling.levels
+        )
+    return lower.tolist(), upper.tolist()
+
+
+def _settled_bin(
+    log_odds: np.ndarray,
+    p: np.ndarray,
+    true: Sequence[float],
+    false: Sequence[float],
+    levels: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`settled_range`'s steps for claims of one bin, on arrays."""
+    true_q, false_q = np.asarray(true, dtype=float), np.asarray(false, dtype=float)
+    levels_a = np.asarray(levels, dtype=float)
+
+    def cdf(x: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+        inside = np.interp(x, quantiles, levels_a)
+        return np.where(x <= quantiles[0], 0.0, np.where(x >= quantiles[-1], 1.0, inside))
+
+    def point(target: float) -> np.ndarray:
+        low = log_odds + min(true[0], false[0]) - 1.0
+        high = log_odds + max(true[-1], false[-1]) + 1.0
+        for _ in range(60):
+            mid = 0.5 * (low + high)
+            moved = mid - log_odds
+            below = p * cdf(moved, true_q) + (1.0 - p) * cdf(moved, false_q) < target
+            low, high = np.where(below, mid, low), np.where(below, high, mid)
+        return 0.5 * (low + high)
+
+    # Python's min(a, b) and max(a, b): b only when strictly beyond a (which matters for
+    # the sign of a zero).
+    low_point, floor = point(_TAIL), log_odds - MIN_HALF_WIDTH
+    high_point, ceiling = point(1.0 - _TAIL), log_odds + MIN_HALF_WIDTH
+    lower = np.where(floor < low_point, floor, low_point)
+    upper = np.where(ceiling > high_point, ceiling, high_point)
+    return np.where(lower < -_LIMIT, -_LIMIT, lower), np.where(upper > _LIMIT, _LIMIT, upper)
+
+
 def fit_settling(
     moves: Iterable[tuple[int, float, bool]], bins: Sequence[int] = SETTLING_BINS
 ) -> SettlingModel:

@@ -38,7 +38,7 @@ the claim with that report added (``tests/test_what_if.py`` holds it to that).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring.attribution import reliability_letter
@@ -49,7 +49,9 @@ from scoring.engine import (
     confidence_with,
     independent,
     score_assessed,
+    score_assessed_many,
     weigh_report,
+    weighing_once,
 )
 from scoring.evidence import ClaimScore, ModelParameters, ReportEvidence
 from scoring.vocabulary import DEFAULT_OUTLET_KIND, OUTLET_KINDS
@@ -232,6 +234,28 @@ def score_with_changes(
     if verdict is not None:
         return score, None
     return score, _moves(assessed, params, score.confidence, MAX_LISTED)
+
+
+def score_many_with_changes(
+    claims: Mapping[str, Sequence[ReportEvidence]],
+    params: ModelParameters,
+    verdicts: Mapping[str, bool | None] | None = None,
+) -> dict[str, tuple[ClaimScore, tuple[HypotheticalReport, ...] | None]]:
+    """:func:`score_with_changes` of many claims, scored together as
+    :func:`scoring.engine.score_many` scores them (each equal to scoring it alone)."""
+    verdicts = verdicts or {}
+    weigh = weighing_once(params)
+    assessed = {key: assess_claim(reports, params, weigh) for key, reports in claims.items()}
+    scores = score_assessed_many(assessed, params, verdicts)
+    return {
+        key: (
+            score,
+            None
+            if verdicts.get(key) is not None
+            else _moves(assessed[key], params, score.confidence, MAX_LISTED),
+        )
+        for key, score in scores.items()
+    }
 
 
 def _moves(

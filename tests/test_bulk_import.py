@@ -2,7 +2,8 @@
 
 Each scenario runs twice on the same backend, once per path, from the same starting state
 (the seed story), and compares everything a reader can see: outlets, claims with their
-scores and explanations, reports, verdicts, score history, outbox events and the import
+scores and explanations, reports, verdicts, score history, outbox events (one
+``import.batch_recorded`` per batch on both paths, no ``report.recorded``) and the import
 summary; and, for bad input, the same error (line, field, message) with the same batches
 kept.
 """
@@ -112,11 +113,22 @@ def _jsonl(lines: list[dict]) -> io.StringIO:
     return io.StringIO("".join(json.dumps(line) + "\n" for line in lines))
 
 
+def _event(kind: str, key: str | None, payload: dict, claims: dict, outlets: dict) -> tuple:
+    """An event by keys and names: ids left out, a batch summary's claims and outlets named."""
+    named = {k: v for k, v in payload.items() if not k.endswith("_id") and not k.endswith("_ids")}
+    if kind == "import.batch_recorded":
+        named["claims"] = sorted(claims[i] for i in payload["claim_ids"])
+        named["outlets"] = sorted(outlets[i] for i in payload["outlet_ids"])
+    return kind, key, named
+
+
 def _snapshot(url: str) -> dict:
     """Everything stored, by keys and names (ids and timestamps of writing left out)."""
     cited = aliased(Report)
     with UnitOfWork(make_session_factory(make_engine(url))) as uow:
         s = uow.session
+        claims = dict(s.execute(select(Claim.id, Claim.key)).all())
+        outlets = dict(s.execute(select(Outlet.id, Outlet.name)).all())
         return {
             "outlets": s.execute(
                 select(
@@ -160,7 +172,7 @@ def _snapshot(url: str) -> dict:
                 ).join(Claim, ScoreHistory.claim_id == Claim.id).order_by(ScoreHistory.id)
             ).all(),
             "events": [
-                (kind, key, {k: v for k, v in payload.items() if not k.endswith("_id")})
+                _event(kind, key, payload, claims, outlets)
                 for kind, key, payload in s.execute(
                     select(OutboxEvent.type, Claim.key, OutboxEvent.payload)
                     .outerjoin(Claim, OutboxEvent.claim_id == Claim.id)
@@ -227,7 +239,26 @@ def test_bulk_import_stores_what_the_recorder_stores(database_url):
         (row.what_would_change is None) == (row.status != "open") for row in expected["claims"]
     )
     assert any(row.what_would_change for row in expected["claims"])
-    assert len(expected["events"]) > len(expected["reports"])  # the import's events too
+    # The import's events: one summary per batch, no report.recorded but the seed's.
+    kinds = [kind for kind, *_ in expected["events"]]
+    assert kinds.count("report.recorded") == 24
+    summaries = [data for kind, _, data in expected["events"] if kind == "import.batch_recorded"]
+    assert [(s["first_line"], s["last_line"]) for s in summaries] == [
+        (first_line, min(first_line + size - 1, len(lines)))
+        for lines, size in steps
+        for first_line in range(1, len(lines) + 1, size)
+    ]
+    per_step = [len(range(0, len(lines), size)) for lines, size in steps]
+    starts = [sum(per_step[:i]) for i in range(len(steps))]
+    for outcome, start, count in zip(outcomes, starts, per_step, strict=True):
+        step = summaries[start : start + count]
+        assert sum(s["reports_created"] for s in step) == outcome[0]
+        assert sum(s["reports_duplicate"] for s in step) == outcome[6]
+    extra = summaries[starts[1] : starts[2]]
+    # Lines 1-4: two stored again, two new reports of the seed claim; 9-19 all "fresh".
+    assert [s["claims"] for s in extra] == [[SEED_CLAIM], extra[1]["claims"]] + [["fresh"]] * 3
+    assert "fresh" in extra[1]["claims"] and extra[0]["reports_unchanged"] == 2
+    assert {"A wholly new outlet", "Ynet"} <= {o for s in extra for o in s["outlets"]}
     # seed + file + new lines, the duplicates of each counted once
     assert outcomes[1][6:] == (1, 1)  # x-15 is x-12 again; x-13 repeats x-12
     created = outcomes[0][0] + outcomes[1][0]

@@ -82,6 +82,19 @@ def test_claim_and_outlet_criteria():
     assert not filter_matches(by_outlet, "model.activated", None, {})
 
 
+def test_an_import_batch_summary_matches_the_claims_and_outlets_it_names():
+    batch = "import.batch_recorded"
+    summary = {"first_line": 1, "last_line": 5000, "claim_ids": [7, 9], "outlet_ids": [3, 5]}
+    assert filter_matches({"event_types": [batch], "claim_ids": [9, 11]}, batch, None, summary)
+    assert not filter_matches({"event_types": [batch], "claim_ids": [8]}, batch, None, summary)
+    assert filter_matches({"event_types": [batch], "outlets": [5]}, batch, None, summary)
+    # The outlets of the claims' other reports do not count: the batch's reports do.
+    assert not filter_matches(
+        {"event_types": [batch], "outlets": [4]}, batch, None, summary, frozenset({4})
+    )
+    assert not filter_matches({"event_types": ["report.recorded"]}, batch, None, summary)
+
+
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     body = event_body({"id": 1, "type": "claim.created", "data": {"text": "ü"}})
     expected = hmac.new(b"s3cret-s3cret-s3cret", b"1700000000." + body, hashlib.sha256)

@@ -178,6 +178,49 @@ def test_deactivation_cancels_what_is_owed_and_deliveries_are_listed(seeded, cli
     _problem(client.get("/api/v1/subscriptions/999/deliveries", headers=auth("admin")), 404)
 
 
+def test_an_import_owes_one_summary_per_batch(quick_stream, client, auth):
+    import io
+
+    from service.operations.importing import import_stream
+
+    claim_id = _claim_id(client, auth)
+    outlets = client.get("/api/v1/outlets?page_size=100", headers=auth("read")).get_json()
+    kan = next(o["id"] for o in outlets if o["name"] == "Kan")
+    summaries = _subscribe(
+        client, auth, filter={"event_types": ["import.batch_recorded"], "claim_ids": [claim_id]}
+    ).get_json()
+    reports = _subscribe(client, auth, filter={"event_types": ["report.recorded"]}).get_json()
+    claim = "Hamas's political leadership moved from Qatar to Turkey (November 2024)"
+    lines = [
+        {"claim_key": "hamas-leadership-moved-to-turkey", "claim": claim, "outlet": "Kan",
+         "stance": "denies", "source": f"imported {i}"}
+        for i in range(3)
+    ] + [{"claim_key": "imported", "claim": "An imported claim", "outlet": "Kan",
+          "stance": "supports"}]  # fmt: skip
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    import_stream(quick_stream.config["DATABASE_URL"], io.StringIO(text), batch_size=2)
+
+    def owed(subscription):
+        url = f"/api/v1/subscriptions/{subscription['id']}/deliveries"
+        return client.get(url, headers=auth("admin")).get_json()
+
+    # Lines 1-2 and 3-4 each touched the seed claim; no report.recorded for any line.
+    assert [d["event_type"] for d in owed(summaries)] == ["import.batch_recorded"] * 2
+    assert owed(reports) == []
+    stream = client.get(
+        "/api/v1/events?since=0&type=import.batch_recorded", headers=auth("read")
+    ).get_data(as_text=True)
+    sent = _events(stream)
+    assert [(e["claim_id"], e["data"]["first_line"], e["data"]["last_line"]) for e in sent] == [
+        (None, 1, 2),
+        (None, 3, 4),
+    ]
+    assert [e["data"]["reports_created"] for e in sent] == [2, 2]
+    assert sent[0]["data"]["claim_ids"] == [claim_id] and sent[0]["data"]["outlet_ids"] == [kan]
+    assert claim_id in sent[1]["data"]["claim_ids"] and len(sent[1]["data"]["claim_ids"]) == 2
+    assert sent[1]["data"]["claims_created"] == 1
+
+
 # -- the event stream ------------------------------------------------------------------------
 def _frames(text: str) -> list[dict[str, str]]:
     """Server-Sent Events frames as field → value (comments under ':')."""

@@ -341,3 +341,32 @@ def test_events_commit_in_id_order_on_postgresql(session_factory, monkeypatch):
     assert finished == ["first", "second"]
     events = _events(session_factory)
     assert [e.payload["key"] for e in events] == ["first", "second"]
+
+
+def test_a_large_transaction_stores_its_events_as_a_small_one_does(session_factory, monkeypatch):
+    """From COPY_EVENTS events on PostgreSQL copies them (an import batch's); the rows,
+    their id order and the deliveries owed are those of the INSERT of fewer events."""
+    count = outbox.COPY_EVENTS + 3
+    payloads = [
+        {"i": i, "text": f"ünïcode “{i}”", "score": i / 7, "none": None, "list": [i, "x"]}
+        for i in range(count)
+    ]
+
+    def write(limit: int) -> list[tuple]:
+        monkeypatch.setattr(outbox, "COPY_EVENTS", limit)
+        with UnitOfWork(session_factory) as uow:
+            mark = outbox.latest_event_id(uow.session)
+            subscription = _subscribe(uow.session, {"event_types": ["model.activated"]})
+            for payload in payloads:
+                outbox.emit(uow.session, "model.activated", None, payload)
+            outbox.emit(uow.session, "claim.created", None, {"key": "k", "text": "t"})
+            uow.commit()
+        events = _events(session_factory, mark)
+        assert [e.id for e in events] == sorted(e.id for e in events)
+        assert _deliveries(session_factory, subscription) == [("model.activated", None)] * count
+        return [(e.type, e.claim_id, e.payload) for e in events]
+
+    copied = write(outbox.COPY_EVENTS)
+    inserted = write(count + 10)
+    assert copied == inserted
+    assert [payload for _, _, payload in copied[:count]] == payloads

@@ -20,6 +20,7 @@ from scoring.what_if import (
     MAX_LISTED,
     MIN_MOVE,
     candidate_reports,
+    score_many_with_changes,
     score_with_changes,
     what_would_change,
 )
@@ -72,6 +73,20 @@ def test_a_claim_of_a_story_lists_what_scoring_it_with_that_report_gives(
     assert score == score_claim(reports, params)
     for move in listed:
         assert move.confidence == score_claim([*reports, move.report], params).confidence
+
+
+@PROPERTY
+@given(st.lists(claims, min_size=1, max_size=4), models, st.lists(st.booleans() | st.none()))
+def test_claims_scored_together_list_what_each_scored_alone_lists(many, drawn, verdicts):
+    # The bulk import scores a batch's claims together (weighing each profile once, the
+    # intervals in one pass): each claim's score and list are what the recorder stores.
+    params = _model(drawn)
+    claims_by_key = {f"c{i}": reports for i, reports in enumerate(many)}
+    verdict_of = dict(zip(claims_by_key, verdicts, strict=False))
+    together = score_many_with_changes(claims_by_key, params, verdict_of)
+    assert list(together) == list(claims_by_key)
+    for key, reports in claims_by_key.items():
+        assert together[key] == score_with_changes(reports, params, verdict_of.get(key))
 
 
 @PROPERTY

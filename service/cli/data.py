@@ -69,7 +69,8 @@ def import_(obj: dict, path: str, batch_size: int, progress: bool | None, bulk: 
     """Import reports from a JSON Lines file in the interchange format.
 
     Streams the file; each batch of lines is stored all or nothing. The first bad line
-    stops the import with its line number and field; batches before it stay stored.
+    stops the import with its line number and field; batches before it stay stored. Each
+    batch emits one import.batch_recorded event, not a report.recorded per report.
     """
     from service.operations.importing import import_file
 

@@ -22,6 +22,7 @@ from typing import Any
 
 REPORT_RECORDED = "report.recorded"
 REPORT_RETRACTED = "report.retracted"
+IMPORT_BATCH_RECORDED = "import.batch_recorded"
 CLAIM_CREATED = "claim.created"
 CLAIM_SCORE_CHANGED = "claim.score_changed"
 CLAIM_RESOLVED = "claim.resolved"
@@ -29,6 +30,7 @@ MODEL_ACTIVATED = "model.activated"
 EVENT_TYPES = (
     REPORT_RECORDED,
     REPORT_RETRACTED,
+    IMPORT_BATCH_RECORDED,
     CLAIM_CREATED,
     CLAIM_SCORE_CHANGED,
     CLAIM_RESOLVED,
@@ -62,16 +64,23 @@ def filter_matches(
 
     ``claim_outlet_ids`` are the outlets with a live report of the event's claim: an
     outlet criterion matches report events of that outlet, and claim events of claims it
-    reported.
+    reported. An import batch's summary (``import.batch_recorded``) matches a claim or
+    outlet criterion when one of the claims or outlets its data names is listed.
     """
     if not filter_:
         return True
     if event_type not in filter_.get("event_types", EVENT_TYPES):
         return False
-    if "claim_ids" in filter_ and claim_id not in filter_["claim_ids"]:
-        return False
+    batch = event_type == IMPORT_BATCH_RECORDED
+    if "claim_ids" in filter_:
+        claims = set(data.get("claim_ids", ())) if batch else {claim_id}
+        if not set(filter_["claim_ids"]) & claims:
+            return False
     if "outlets" in filter_:
-        outlets = {data.get("outlet_id")} if event_type in REPORT_EVENTS else claim_outlet_ids
+        if batch:
+            outlets = data.get("outlet_ids", ())
+        else:
+            outlets = {data.get("outlet_id")} if event_type in REPORT_EVENTS else claim_outlet_ids
         if not set(filter_["outlets"]) & set(outlets):
             return False
     if event_type == CLAIM_SCORE_CHANGED and "thresholds" in filter_:

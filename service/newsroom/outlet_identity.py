@@ -291,9 +291,13 @@ class OutletIndex:
         return closest_outlets(name, self._labels, limit)
 
 
-def resolve_outlet(name: str | None, url: str | None, index: OutletIndex) -> Resolution:
+def resolve_outlet(
+    name: str | None, url: str | None, index: OutletIndex, *, suggest: bool = True
+) -> Resolution:
     """Resolve a report's ``outlet`` name and ``url`` to a stored outlet (see the module
-    docstring for the order); unresolved, the closest names come back as suggestions."""
+    docstring for the order); unresolved, the closest names come back as suggestions
+    unless ``suggest`` is false (a caller that creates the outlet then: ranking every
+    known name for each new one made a large import quadratic in its outlets)."""
     if name is not None:
         for by, found in (
             ("name", index.by_name.get(name)),
@@ -312,6 +316,6 @@ def resolve_outlet(name: str | None, url: str | None, index: OutletIndex) -> Res
             found = index.by_domain.get(candidate)
             if found is not None:
                 return Resolution(found, "domain")
-    if name is None:
+    if name is None or not suggest:
         return Resolution(None)
     return Resolution(None, suggestions=tuple(index.suggest(name)))

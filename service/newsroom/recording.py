@@ -194,6 +194,8 @@ class RecordingSummary:
     outlets_created: int = 0
     verdicts_created: int = 0
     scores: dict[int, ClaimScore] = field(default_factory=dict)
+    # The outlets of the reports created (srs import's batch summary names them).
+    outlet_ids: set[int] = field(default_factory=set)
     # Outlets created unvetted from names nobody had entered (srs import lists them).
     new_outlets: list[str] = field(default_factory=list)
 
@@ -211,14 +213,23 @@ class ReportRecorder:
         Create an outlet (unvetted) for a name nothing resolves to, as ``srs import``
         does; otherwise such a report is refused with :class:`UnknownOutlet` unless it
         asks for the outlet to be created (``add(..., new_outlet=True)``).
+    report_events:
+        Emit a ``report.recorded`` event for each report created; ``srs import`` emits
+        one summary event per batch instead (:mod:`service.operations.importing`).
     """
 
     def __init__(
-        self, session: Session, actor: str = IMPORT_ACTOR, *, create_unknown_outlets: bool = False
+        self,
+        session: Session,
+        actor: str = IMPORT_ACTOR,
+        *,
+        create_unknown_outlets: bool = False,
+        report_events: bool = True,
     ):
         self.session = session
         self.actor = actor
         self.create_unknown_outlets = create_unknown_outlets
+        self.report_events = report_events
         self._index: OutletIndex | None = None
         self.resolutions: list[OutletResolution] = []
         self.matcher = ReportMatcher()
@@ -296,14 +307,15 @@ class ReportRecorder:
         if outlet is not None:
             return outlet
         index = self.outlet_index()
-        resolution = resolve_outlet(name, url, index)
+        creating = new_outlet or self.create_unknown_outlets
+        resolution = resolve_outlet(name, url, index, suggest=not creating)
         if resolution.found:
             outlet = self.session.get(Outlet, resolution.outlet_id)
             if resolution.by != "domain":  # a name's reading does not depend on its url
                 self._outlets[name] = outlet
             self.resolutions.append(OutletResolution(line, name, outlet, resolution.by))
             return outlet
-        if not (new_outlet or self.create_unknown_outlets):
+        if not creating:
             raise UnknownOutlet(line, name, resolution.suggestions)
         outlet = self._create_unvetted(name)
         index.add_outlet(outlet.id, outlet.name, outlet.slug)
@@ -493,6 +505,7 @@ class ReportRecorder:
             self.matcher.remember(replace(facts, ref=report, cites=cites, key=key))
         self._touched_claims.add(claim.id)
         self.summary.reports_created += 1
+        self.summary.outlet_ids.add(outlet.id)
         self._apply_verdict(claim, record.verdict, line)
         return Recorded(report, "created")
 
@@ -534,7 +547,8 @@ class ReportRecorder:
         for claim in self._new_claims:
             emit_claim_created(self.session, claim)
         for report in self._new_reports:
-            emit_report_recorded(self.session, report)
+            if self.report_events:
+                emit_report_recorded(self.session, report)
             if report.retracted_at is not None:
                 emit_report_retracted(self.session, report, report.retraction_reason or "")
         for claim, verdict in self._resolutions:

@@ -113,10 +113,16 @@ class ReportFacts:
 
     @classmethod
     def of_record(
-        cls, record: Any, outlet: Hashable, cites: object | None, received_at: datetime
+        cls,
+        record: Any,
+        outlet: Hashable,
+        cites: object | None,
+        received_at: datetime,
+        key: str | None = None,
+        ref: Any = None,
     ) -> ReportFacts:
         """A new report from an interchange record, its outlet resolved and its stated
-        citation found (the claim is named by its key)."""
+        citation found (the claim is named by its key); ``key`` and ``ref`` once stored."""
         return cls(
             outlet=outlet,
             claim=record.claim_key,
@@ -128,6 +134,8 @@ class ReportFacts:
             received_at=received_at,
             cites=cites,
             independent=record.independent,
+            key=key,
+            ref=ref,
         )
 
 

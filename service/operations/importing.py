@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models import Claim
 from models.database import UnitOfWork, make_engine, make_session_factory
 from scoring.interchange import InterchangeRecord, read_numbered_records
+from service.delivery.outbox import emit_import_batch_recorded
 from service.newsroom.model_store import active_parameters
 from service.newsroom.outlet_directory import store_seed_names
 from service.newsroom.outlets import NewOutlet
@@ -67,7 +68,9 @@ def import_stream(
     its length. A bad line raises :class:`RecordError` (naming the line) and its batch is
     rolled back whole; earlier batches stay committed. ``bulk`` checks and writes each
     batch in set operations (:mod:`service.operations.bulk_import`); without it every line goes
-    through :class:`ReportRecorder` as an API request does. Both store the same rows.
+    through :class:`ReportRecorder` as an API request does. Both store the same rows and
+    emit the same events: no ``report.recorded`` per report but one
+    ``import.batch_recorded`` per batch (:func:`emit_batch_summary`).
     """
     factory = make_session_factory(make_engine(url))
     total = RecordingSummary()
@@ -78,11 +81,15 @@ def import_stream(
                 part = import_batch(uow.session, batch, actor=IMPORT_ACTOR, cause="import")
             else:
                 recorder = ReportRecorder(
-                    uow.session, actor=IMPORT_ACTOR, create_unknown_outlets=True
+                    uow.session,
+                    actor=IMPORT_ACTOR,
+                    create_unknown_outlets=True,
+                    report_events=False,
                 )
                 for line, record in batch:
                     recorder.add(record, line)
                 part = recorder.finish(cause="import")
+            emit_batch_summary(uow.session, batch[0][0], batch[-1][0], part)
             uow.commit()
         _merge(total, part)
         done += len(batch)
@@ -91,6 +98,25 @@ def import_stream(
     if progress:
         print(file=sys.stderr)
     return total
+
+
+def emit_batch_summary(
+    session: Session, first_line: int, last_line: int, part: RecordingSummary
+) -> None:
+    """The one event of an import batch: what it stored, the claims it rescored (those
+    whose reports or verdicts it changed) and the outlets of the reports it created."""
+    counts = {
+        "reports_created": part.reports_created,
+        "reports_unchanged": part.reports_unchanged,
+        "reports_duplicate": part.reports_duplicate,
+        "echoes_inferred": part.echoes_inferred,
+        "claims_created": part.claims_created,
+        "outlets_created": part.outlets_created,
+        "verdicts_created": part.verdicts_created,
+    }
+    emit_import_batch_recorded(
+        session, first_line, last_line, counts, part.scores.keys(), part.outlet_ids
+    )
 
 
 def read_ahead(

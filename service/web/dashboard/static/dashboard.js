@@ -5,8 +5,8 @@
 (function () {
   'use strict';
 
-  var EVENT_TYPES = ['report.recorded', 'report.retracted', 'claim.created',
-    'claim.score_changed', 'claim.resolved', 'model.activated'];
+  var EVENT_TYPES = ['report.recorded', 'report.retracted', 'import.batch_recorded',
+    'claim.created', 'claim.score_changed', 'claim.resolved', 'model.activated'];
   var POLL_MS = 5000;
 
   // Calls onEvent(event) for every event of the stream, and onEvent(null) whenever the
@@ -182,8 +182,14 @@
         if (!sent && claim && Date.parse(claim.updated_at) > shown) notice.hidden = false;
       }).catch(function () { /* the next event or poll tries again */ });
     }
+    // An import batch's summary names its claims in data.claim_ids.
+    function names(event) {
+      return event.claim_id === id || event.type === 'model.activated' ||
+        (event.type === 'import.batch_recorded' && event.data &&
+          (event.data.claim_ids || []).indexOf(id) >= 0);
+    }
     live(function (event) {
-      if (event === null || event.claim_id === id || event.type === 'model.activated') check();
+      if (event === null || names(event)) check();
     }, function () {});
   }
 
