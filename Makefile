@@ -63,10 +63,15 @@ bench: install $(BENCH_STAMP)
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	mkdir -p $(BENCH_OUT)
+	@# The load average at the start is recorded with the figures: judge them only from a
+	@# quiet machine (under 1).
+	start=$$(date +%s); \
+	echo "Started $$(date -u +%Y-%m-%dT%H:%M:%SZ); load average at the start: $$(cut -d' ' -f1-3 /proc/loadavg); $$(nproc) cores" > $(BENCH_OUT)/run.txt; \
 	for script in fit import_file incremental api; do \
 		$(BIN)/python benchmarks/$$script.py --json $(BENCH_ARGS) > $(BENCH_OUT)/$$script.json \
-		|| exit 1; done
-	$(BIN)/python benchmarks/profile_hot_paths.py --out $(BENCH_OUT) $(BENCH_ARGS)
+		|| exit 1; done; \
+	$(BIN)/python benchmarks/profile_hot_paths.py --out $(BENCH_OUT) $(BENCH_ARGS) || exit 1; \
+	echo "Took $$(( ($$(date +%s) - start) / 60 )) min; load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(BENCH_OUT)/run.txt
 	$(BIN)/python benchmarks/summary.py $(BENCH_OUT)
 
 clean:

@@ -96,6 +96,121 @@ def fit_goals(fit: dict) -> str:
     )
 
 
+def _verdict(target: str, goal: str, measured: float | None, met: bool | None, how: str):
+    shown = "not run" if measured is None else f"{measured:.2f}"
+    verdict = "-" if met is None else ("yes" if met else "**no**")
+    return [target, goal, shown, verdict, how]
+
+
+def verdicts(results: dict) -> str:
+    """Each issue-15 target's verdict as a ratio, every figure from this one run."""
+    rows = []
+    fit = results.get("fit", {})
+    ours, ds = fit.get("ours", {}), fit.get("peers", {}).get("DawidSkene", {})
+    speed = ds["total_s"] / ours["total_s"] if "total_s" in ds and "total_s" in ours else None
+    rows.append(
+        _verdict(
+            "2. fitting speed, 1M reports",
+            "DawidSkene time / ours >= 3",
+            speed,
+            None if speed is None else speed >= 3,
+            "same parsed table, preparation included",
+        )
+    )
+    if ours.get("peak_mb") is not None:
+        mb = ours["peak_mb"]
+        rows.append(
+            _verdict(
+                "2. fitting memory",
+                "peak MB above the table / 250 <= 1",
+                mb / 250,
+                mb <= 250,
+                f"{mb:.0f} MB",
+            )
+        )
+    peers = fit.get("peers", {})
+    for scenario, pick in (("independent", lambda r: r), ("echo", lambda r: r.get("echo", {}))):
+        accuracies = [pick(r).get("accuracy") for r in peers.values()]
+        accuracies = [a for a in accuracies if a is not None]
+        mine = pick(ours).get("accuracy")
+        ratio = mine / max(accuracies) if accuracies and mine is not None else None
+        rows.append(
+            _verdict(
+                f"2. accuracy, {scenario}",
+                "ours / best peer row >= 1",
+                ratio,
+                None if ratio is None else ratio >= 1,
+                "de-duplicated peer rows included",
+            )
+        )
+    imp = results.get("import_file", {}).get("ours", {})
+    if "wall_s" in imp and imp.get("lines"):
+        per_million = imp["wall_s"] * 1_000_000 / imp["lines"]
+        rows.append(
+            _verdict(
+                "3. srs import, 1M lines",
+                "wall s / 60 <= 1",
+                per_million / 60,
+                per_million <= 60,
+                f"{imp['wall_s']:.0f} s for {imp['lines']:,} lines",
+            )
+        )
+        rows.append(
+            _verdict(
+                "3. import memory",
+                "peak RSS MB / 250 <= 1",
+                imp["peak_rss_mb"] / 250,
+                imp["peak_rss_mb"] <= 250,
+                f"{imp['peak_rss_mb']:.0f} MB",
+            )
+        )
+    inc = results.get("incremental", {}).get("ours", {})
+    new = inc.get("new_claims", {}).get("large_over_small_p50")
+    rows.append(
+        _verdict(
+            "1. a report creating a claim",
+            "p50 at the large size / small <= 1.5",
+            new,
+            None if new is None else new <= 1.5,
+            "in process, PostgreSQL",
+        )
+    )
+    api = results.get("api", {}).get("ours", {})
+    read = api.get("score_vs_bare")
+    rows.append(
+        _verdict(
+            "4. GET .../score",
+            "ours / bare Flask >= 0.5",
+            read,
+            None if read is None else read >= 0.5,
+            "same gunicorn, one run",
+        )
+    )
+    write = api.get("reports_vs_bare_write")
+    p99 = api.get("reports", {}).get("p99_ms")
+    rows.append(
+        _verdict(
+            "5. POST /reports",
+            "ours / bare INSERT + COMMIT >= 0.33, p99 < 100 ms",
+            write,
+            None if write is None else write >= 0.33 and (p99 or 1e9) < 100,
+            f"p99 {p99:.0f} ms" if p99 is not None else "",
+        )
+    )
+    streams = api.get("score_p99_50_streams_vs_none")
+    healthz = api.get("healthz_50_streams", {}).get("p99_ms")
+    rows.append(
+        _verdict(
+            "6. 50 event streams open",
+            "score p99 with / without <= 2, /healthz p99 < 100 ms",
+            streams,
+            None if streams is None else streams <= 2 and (healthz or 1e9) < 100,
+            f"/healthz p99 {healthz:.1f} ms" if healthz is not None else "",
+        )
+    )
+    return table(["target (issue 15 item)", "goal", "ratio", "met", "measured"], rows)
+
+
 def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "artifacts/bench")
     results = {}
@@ -103,6 +218,12 @@ def main() -> None:
         text = path.read_text().strip()
         if text:
             results[path.stem] = json.loads(text.splitlines()[-1])
+    run = folder / "run.txt"
+    if run.exists():
+        print("## This run\n")
+        print(run.read_text().strip() + "\n")
+    print("## Verdicts\n")
+    print(verdicts(results) + "\n")
     if "fit" in results:
         print("## Fitting\n")
         print(fit_tables(results["fit"]))
