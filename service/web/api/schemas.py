@@ -309,6 +309,9 @@ class ClaimPatchSchema(StrictSchema):
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# A slug as a query names it: all digits is read as an id, so the document's string
+# alternative leaves those out ("0000" is neither a valid id nor a slug there).
+QUERY_SLUG_PATTERN = r"^(?:[a-z0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[0-9]+(?:-[a-z0-9]+)+)$"
 
 
 class OutletRef(ma.fields.Field):
@@ -319,10 +322,9 @@ class OutletRef(ma.fields.Field):
             raise ma.ValidationError("Must be an outlet id or slug.")
         if value.isascii() and value.isdigit():
             number = int(value)
-            if 1 <= number <= MAX_ID:
-                return number
-            # Not an id ("0000" is a valid slug as the document describes one): a slug,
-            # which names no outlet, so the list is empty rather than refused.
+            if not 1 <= number <= MAX_ID:
+                raise ma.ValidationError(f"An outlet id is 1 to {MAX_ID}.")
+            return number
         if len(value) > 200 or not re.match(SLUG_PATTERN, value):
             raise ma.ValidationError("Must be an outlet id or slug (such as 'reuters').")
         return value
@@ -340,7 +342,7 @@ class ClaimListArgs(StrictSchema):
             "description": "Only claims this outlet reported: its id or its slug",
             "oneOf": [
                 {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                {"type": "string", "maxLength": 200, "pattern": SLUG_PATTERN},
+                {"type": "string", "maxLength": 200, "pattern": QUERY_SLUG_PATTERN},
             ],
         }
     )
