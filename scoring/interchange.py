@@ -45,7 +45,7 @@ KNOWN_FIELDS = frozenset(
 )
 MAX_TEXT_LENGTH = 10_000
 _FALSE_BY_DEFAULT = ("interested_party", "independent", "cites_inferred")
-MAX_STORY_LENGTH = 200
+MAX_STORY_LENGTH = 100
 """A story is a short name for an event ("charliehebdo", "hamas-leadership-2024")."""
 
 

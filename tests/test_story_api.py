@@ -12,6 +12,7 @@ from test_dashboard import sign_in
 
 from models import Claim
 from models.database import UnitOfWork, make_engine, make_session_factory
+from scoring.interchange import MAX_STORY_LENGTH
 from service.cli import main
 from service.operations.backup import empty_database
 
@@ -112,7 +113,7 @@ def test_a_claim_can_be_created_with_a_story(client, auth):
     ] == ("storied")
 
 
-@pytest.mark.parametrize("story", ["x" * 201, "   ", ""])
+@pytest.mark.parametrize("story", ["x" * (MAX_STORY_LENGTH + 1), "   ", ""])
 def test_an_invalid_story_is_a_problem(client, auth, story):
     refused = _post(client, auth, _report("long", "Outlet One", story=story))
     assert refused.status_code == 422
@@ -126,8 +127,8 @@ def test_an_invalid_story_is_a_problem(client, auth, story):
 def test_the_openapi_document_describes_story(client):
     document = client.get("/api/v1/openapi.json").json
     schemas = document["components"]["schemas"]
-    assert schemas["ReportIn"]["properties"]["story"]["maxLength"] == 200
-    assert schemas["Claim"]["properties"]["story"]["maxLength"] == 200
+    assert schemas["ReportIn"]["properties"]["story"]["maxLength"] == MAX_STORY_LENGTH == 100
+    assert schemas["Claim"]["properties"]["story"]["maxLength"] == MAX_STORY_LENGTH == 100
     parameters = document["paths"]["/api/v1/claims"]["get"]["parameters"]
     assert "story" in {p.get("name") for p in parameters}
 
