@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.dtypes import StringDType
+from report import FIT_COLUMNS as COLUMNS
 from report import PeakMemory, emit, machine, note, print_table
 from scipy.special import logit
 from scipy.stats import spearmanr
@@ -269,18 +270,6 @@ def compare(args, scenario: str, workdir: Path) -> dict:
     results[REFERENCE]["input_reports"] = size["reports"]
     results[REFERENCE + DEDUPLICATED]["input_reports"] = size["deduplicated_reports"]
     return {"size": size, "results": results}
-
-
-COLUMNS = (
-    "input_reports",
-    "total_s",
-    "prep_s",
-    "fit_s",
-    "cpu_s",
-    "peak_mb",
-    "accuracy",
-    "spearman",
-)
 
 
 def main() -> None:

@@ -20,6 +20,18 @@ from typing import Any
 
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
+FIT_COLUMNS = (
+    "input_reports",
+    "total_s",
+    "prep_s",
+    "fit_s",
+    "cpu_s",
+    "peak_mb",
+    "accuracy",
+    "spearman",
+)
+"""The figures of each method's row in ``fit.py``'s JSON, in the tables' order."""
+
 
 def resident_mb(pid: int | str = "self") -> float:
     """Resident set size of a process, in MiB (0 when it has gone)."""

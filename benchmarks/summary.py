@@ -13,25 +13,13 @@ import json
 import sys
 from pathlib import Path
 
-from report import format_value
+from report import FIT_COLUMNS, format_value
 
 
 def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(format_value(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-FIT_COLUMNS = (
-    "input_reports",
-    "total_s",
-    "prep_s",
-    "fit_s",
-    "cpu_s",
-    "peak_mb",
-    "accuracy",
-    "spearman",
-)
 
 
 def reads(method: str) -> str:
