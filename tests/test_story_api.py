@@ -4,6 +4,7 @@ serves and filters it, refuses a second story for a claim, and `srs export` / `s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -211,3 +212,87 @@ def test_stories_round_trip_through_backup_and_restore(database_url, cli_runner,
     _run(cli_runner, database_url, "backup", str(backup))
     _run(cli_runner, database_url, "restore", "--replace", str(backup))
     assert _stories(database_url) == {"a": None, "b": "s"}
+
+
+def _install_story_model(database_url: str) -> None:
+    """An active model whose story 'hoaxes' had 9 false resolved claims and 1 true."""
+    from models import ModelVersion
+    from scoring.attribution import default_parameters
+    from scoring.evidence import StoryModel
+    from service.newsroom.model_store import parameters_to_json
+
+    stories = StoryModel(base_rate=0.5, strength=2.0, coefficient=1.0, resolved={"hoaxes": (1, 9)})
+    params = dataclasses.replace(default_parameters(), version="storied-1", stories=stories)
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            uow.session.add(
+                ModelVersion(
+                    version="storied-1",
+                    active=True,
+                    parameters=parameters_to_json(params),
+                    training_summary=None,
+                    metrics={},
+                )
+            )
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
+def _patch(client, auth, claim_id: int, body: dict):
+    url = f"/api/v1/claims/{claim_id}"
+    etag = client.get(url, headers=auth("read")).headers["ETag"]
+    return client.patch(url, json=body, headers={**auth("write"), "If-Match": etag})
+
+
+def test_a_claim_is_moved_between_stories_and_rescored(client, auth, database_url):
+    _install_story_model(database_url)
+    created = _post(client, auth, _report("ship-sunk", "Outlet One"))
+    claim_id = created.json["claim_id"]
+    score_url = f"/api/v1/claims/{claim_id}/score"
+    alone = client.get(score_url, headers=auth("read")).json["confidence"]
+
+    moved = _patch(client, auth, claim_id, {"story": " hoaxes "})
+    assert moved.status_code == 200, moved.text
+    assert moved.json["story"] == "hoaxes" and moved.json["text"] == "Claim ship-sunk"
+    in_story = client.get(score_url, headers=auth("read")).json
+    # 1 true and 9 false shrunk by 2 pseudo-claims at 0.5: rate 2/12, a start of logit(1/6).
+    assert in_story["confidence"] < alone
+    assert any("hoaxes" in c["reason"] for c in in_story["explanation"])
+    history = client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).json
+    assert history[-1]["cause"].startswith("moved to story 'hoaxes' by ")
+    assert [
+        c["key"] for c in client.get("/api/v1/claims?story=hoaxes", headers=auth("read")).json
+    ] == ["ship-sunk"]
+    # A report naming the old story (none) is fine; one naming another is refused as before.
+    assert (
+        _post(client, auth, _report("ship-sunk", "Outlet Two", story="hoaxes")).status_code == 201
+    )
+    assert (
+        _post(client, auth, _report("ship-sunk", "Outlet Three", story="other")).status_code == 422
+    )
+
+    out = _patch(client, auth, claim_id, {"story": None})
+    assert out.status_code == 200 and out.json["story"] is None
+    history = client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).json
+    assert history[-1]["cause"].startswith("taken out of its story by ")
+    assert client.get("/api/v1/claims?story=hoaxes", headers=auth("read")).json == []
+
+
+def test_a_patch_that_changes_nothing_or_names_a_bad_story_is_a_problem(client, auth):
+    claim_id = _post(client, auth, _report("ship-sunk", "Outlet One")).json["claim_id"]
+    for body, field in (
+        ({}, "_schema"),
+        ({"story": "   "}, "story"),
+        ({"story": "x" * (MAX_STORY_LENGTH + 1)}, "story"),
+    ):
+        refused = _patch(client, auth, claim_id, body)
+        assert refused.status_code == 422 and refused.headers["Content-Type"] == PROBLEM
+        assert set(refused.json["errors"]["json"]) == {field}
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=auth("read")).json["story"] is None
+    # The same story again changes nothing and writes no history.
+    assert _patch(client, auth, claim_id, {"story": "a"}).status_code == 200
+    before = client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).json
+    assert _patch(client, auth, claim_id, {"story": "a"}).status_code == 200
+    assert client.get(f"/api/v1/claims/{claim_id}/history", headers=auth("read")).json == before

@@ -319,11 +319,24 @@ def _key_from_text(text: str) -> str:
     return "claim-" + secrets.token_hex(6)
 
 
-def edit_claim(session: Session, claim: Claim, text: str, caller: Caller) -> Claim:
-    claim.text = text.strip()
+def edit_claim(session: Session, claim: Claim, changes: dict, caller: Caller) -> Claim:
+    """Correct a claim's ``text`` and/or ``story`` (a key left out is left alone; a story of
+    None takes the claim out of its story). A changed story rescores the claim, since its
+    story's base rate is part of the score; the history names the change."""
+    changed = {}
+    if "text" in changes:
+        claim.text = changes["text"].strip()
+        forget_index()
+        changed["text"] = claim.text
+    if "story" in changes and _story(changes["story"]) != claim.story:
+        (claim,) = lock_claims(session, [claim.id])
+        story = _story(changes["story"])
+        claim.story = story
+        changed["story"] = story
+        moved = f"moved to story {story!r}" if story is not None else "taken out of its story"
+        rescore_claim(session, claim, active_parameters(session), f"{moved} by {caller.actor}")
     claim.updated_at = utcnow()
-    forget_index()
-    audit(session, caller, "edit_claim", f"claim:{claim.key}")
+    audit(session, caller, "edit_claim", f"claim:{claim.key}", **changed)
     return claim
 
 

@@ -110,14 +110,15 @@ class ClaimById(MethodView):
     @blp.arguments(ClaimPatchSchema)
     @blp.response(200, ClaimSchema)
     def patch(self, fields, claim_id):
-        """Correct a claim's text (send If-Match with its ETag)."""
+        """Correct a claim's text or story (send If-Match with its ETag). A changed story
+        rescores the claim."""
         session = request_uow().session
         get_or_404(session, Claim, claim_id, "claim")
         claim, change = session.execute(
             select(Claim, change_24h_column()).where(Claim.id == claim_id)
         ).one()
         blp.check_etag(claim_view(claim, change), ClaimSchema)
-        edit_claim(session, claim, fields["text"], current_caller())
+        edit_claim(session, claim, fields, current_caller())
         return claim_view(claim, change)
 
 

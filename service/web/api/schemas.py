@@ -305,7 +305,21 @@ class ClaimCreatedSchema(ClaimSchema):
 
 
 class ClaimPatchSchema(StrictSchema):
-    text = Str(required=True, validate=LONG_TEXT)
+    text = Str(validate=LONG_TEXT, metadata={"description": "The corrected claim text"})
+    story = Str(
+        allow_none=True,
+        validate=STORY,
+        metadata={
+            "example": "hamas-leadership-2024",
+            "description": "Move the claim to this story, or null to take it out of its "
+            "story; the claim is rescored (its story's base rate is part of its score)",
+        },
+    )
+
+    @ma.validates_schema
+    def changes_something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give text, story or both.")
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
