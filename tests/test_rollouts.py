@@ -215,6 +215,42 @@ def test_fit_activates_a_candidate_better_than_the_priors_and_prints_both_figure
     assert "no comparison with the active model: 0 resolved claims" in again.output
 
 
+def test_a_version_stored_without_its_verdict_record_is_judged_on_later_verdicts(
+    cli_runner, database_url, sharp_and_blurred_file
+):
+    """Versions fitted before ``verdicts_through`` existed: what they saw is read from when
+    they were stored."""
+    from datetime import timedelta
+
+    from models import ModelVersion
+    from models.database import UnitOfWork, make_engine, make_session_factory
+
+    args = ["--database-url", database_url]
+    assert cli_runner.invoke(main, [*args, "import", str(sharp_and_blurred_file)]).exit_code == 0
+    assert cli_runner.invoke(main, [*args, "fit"]).exit_code == 0
+
+    def make_old(stored_before_verdicts: bool) -> None:
+        with UnitOfWork(make_session_factory(make_engine(database_url))) as uow:
+            active = uow.session.scalars(select(ModelVersion).where(ModelVersion.active)).one()
+            summary = dict(active.training_summary)
+            summary.pop("verdicts_through", None)
+            active.training_summary = summary
+            if stored_before_verdicts:
+                active.created_at = active.created_at - timedelta(days=1)
+            uow.commit()
+
+    make_old(stored_before_verdicts=False)
+    again = cli_runner.invoke(main, [*args, "fit"])
+    assert again.exit_code == 0, again.output
+    assert "no comparison with the active model: 0 resolved claims" in again.output
+    make_old(stored_before_verdicts=True)
+    judged = cli_runner.invoke(main, [*args, "fit"])
+    # Compared on every claim. (Here the active version did see those verdicts, its stored
+    # time having been moved back, so it scores them in sample and the candidate loses.)
+    assert f"Brier on {RESOLVED} resolved claims" in judged.output
+    assert judged.exit_code == 2, judged.output
+
+
 def test_dry_run_writes_nothing_and_names_the_moves(
     cli_runner, database_url, sharp_and_blurred_file
 ):

@@ -215,19 +215,19 @@ def _compare_with_active(
     (measured: a refit on unchanged data looked 0.014 Brier worse than the version it
     repeats). So it is judged on claims whose latest verdict is newer than the newest one
     it was fitted on (``verdicts_through``); the documented priors saw no verdict and are
-    judged on all. A version stored without that record cannot be judged fairly: no
-    comparison.
+    judged on all. A version stored before that record existed is judged on the verdicts
+    recorded after it was stored (:func:`_verdicts_before`): it cannot have seen them.
     """
     active_row = session.scalars(select(ModelVersion).where(ModelVersion.active.is_(True))).first()
     active = active_parameters(session)
     learned_from = (active_row.training_summary or {}) if active_row is not None else {}
     if "resolved_claims" not in learned_from:
         unseen = set(out_of_fold)  # the documented priors, or a version that learned nothing
-    elif "verdicts_through" in learned_from:
-        through = learned_from["verdicts_through"]
-        unseen = {key for key in out_of_fold if verdict_ids.get(key, 0) > through}
     else:
-        return None, f"the active model {active.version} does not record which verdicts it saw"
+        through = learned_from.get("verdicts_through")
+        if through is None:
+            through = _verdicts_before(session, active_row.created_at)
+        unseen = {key for key in out_of_fold if verdict_ids.get(key, 0) > through}
     if len(unseen) < MIN_COMPARISON_CLAIMS:
         return None, (
             f"{len(unseen)} resolved claims the active model {active.version} has not seen; "
@@ -236,6 +236,14 @@ def _compare_with_active(
     evidence = records_evidence((r for r in records if r.claim_key in unseen), outlet_kinds, priors)
     current = {key: score_claim(reports, active).confidence for key, reports in evidence.items()}
     return compare_models(out_of_fold, current, resolved, active.version), None
+
+
+def _verdicts_before(session: Session, stored_at) -> int:
+    """The newest verdict id recorded by ``stored_at``: all a version stored then can have
+    been fitted on (verdicts recorded while it was fitting count as seen, which only leaves
+    claims out of the comparison)."""
+    newest = session.scalar(select(func.max(Verdict.id)).where(Verdict.resolved_at <= stored_at))
+    return int(newest or 0)
 
 
 def fit_model_version(
