@@ -16,6 +16,12 @@
    regularisation C are chosen together on a grid by inner cross-validated log loss. The
    count baselines (logistic regression on stance counts and shares) are a special case of
    this layer, so the model cannot do worse than them except by the noise of the choice.
+   The penalty shrinks the coefficients toward :data:`LAYER_PRIOR`, not toward zero: half
+   naive Bayes on the learned ratios, half a Laplace-smoothed count of votes (see there).
+   Shrinking toward zero shrinks toward ignoring the evidence, which a few hundred resolved
+   claims cannot afford; shrinking toward the two simple readings of the same evidence
+   costs nothing where the data say more, and keeps the layer near a sound rule where they
+   do not.
    The layer is the calibrator: a separate isotonic or Platt step did not improve the
    out-of-fold log loss and is not fitted.
    When resolved claims share stories, the layer has one more column: each claim's story
@@ -61,11 +67,29 @@ from scoring.wording import ASSERTION_GRID, HEDGE_GRID, WordingModel
 
 FOLDS = 5
 EXPONENT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
-REGULARIZATION_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+"""Inverse penalty strengths tried. The smallest keep the layer at :data:`LAYER_PRIOR` (only
+the intercept free), the largest let the data move it freely."""
 SETTLING_CLAIMS = 400
 """Resolved claims whose time-ordered prefixes teach the settling model (a sample above it:
 its cost grows with reports squared, and a few hundred claims give stable quantiles)."""
 FEATURES = ("supports_evidence", "denials_evidence", "neutral_evidence", *COUNT_FEATURES)
+LAYER_PRIOR: dict[str, float] = {
+    "supports_evidence": 0.5,
+    "denials_evidence": 0.5,
+    "neutral_evidence": 0.5,
+    "log_supports": 0.5,
+    "log_denials": -0.5,
+}
+"""The coefficients the layer's penalty shrinks toward (the others, and a story column,
+toward 0). Two simple readings of a claim's evidence, each at half weight because they
+read the same reports: naive Bayes on the learned per-report log-likelihood ratios
+(coefficient 1 on each stance's sum) and the Laplace-smoothed vote count, whose log-odds
+are ``log(1 + supports) − log(1 + denials)`` (the ``majority`` baseline). Measured with
+5 outer folds × 5 seeds against shrinking toward zero: RumourEval AUC 0.630 → 0.653, Brier
+0.205 → 0.200 (seeds 5–9: 0.613 → 0.637, 0.208 → 0.203); Arabic corpus Brier 0.149 →
+0.148 (seeds 5–9: 0.148 → 0.146); a sparse `srs synth` set (400 claims, 988 outlets) AUC
+0.826 → 0.831, Brier 0.170 → 0.166; the echo-chain synthetic set unchanged."""
 
 
 def score_records(
@@ -97,6 +121,13 @@ def layer_features(
     return X if story is None else np.column_stack([X, story])
 
 
+def layer_prior(n_columns: int = len(FEATURES)) -> np.ndarray:
+    """:data:`LAYER_PRIOR` as a vector over the layer's columns (0 beyond :data:`FEATURES`)."""
+    prior = np.zeros(n_columns)
+    prior[: len(FEATURES)] = [LAYER_PRIOR.get(name, 0.0) for name in FEATURES]
+    return prior
+
+
 def _bounds(n_columns: int = len(FEATURES)) -> list[tuple[float | None, float | None]]:
     # A story column (the last, when present) may only pull a claim toward its story's rate.
     signs = [1, 1, 1] + [COUNT_SIGNS[name] for name in COUNT_FEATURES]
@@ -109,30 +140,34 @@ def fit_bounded_logistic(
 ) -> tuple[float, np.ndarray]:
     """L2-regularised logistic regression with the layer's sign constraints.
 
-    Minimises ``Σ log-loss + ||β||² / (2C)`` on standardised features (the intercept is not
-    penalised), the objective of scikit-learn's ``LogisticRegression(C=C)``, by L-BFGS-B
-    with bounds; returns the intercept and coefficients on the original scale.
+    Minimises ``Σ log-loss + ||β − β₀||² / (2C)`` on standardised features, ``β₀`` being
+    :data:`LAYER_PRIOR` on that scale (the intercept is not penalised; with ``β₀ = 0`` this
+    is the objective of scikit-learn's ``LogisticRegression(C=C)``), by L-BFGS-B with
+    bounds; returns the intercept and coefficients on the original scale.
     """
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
     Z = (X - mean) / scale
     y = y.astype(float)
+    prior = layer_prior(X.shape[1]) * scale
 
     def objective(w):
         z = w[0] + Z @ w[1:]
-        loss = np.logaddexp(0.0, z).sum() - y @ z + 0.5 / regularization * (w[1:] @ w[1:])
+        shrunk = w[1:] - prior
+        loss = np.logaddexp(0.0, z).sum() - y @ z + 0.5 / regularization * (shrunk @ shrunk)
         residual = 1.0 / (1.0 + np.exp(-z)) - y
-        grad = np.r_[residual.sum(), Z.T @ residual + w[1:] / regularization]
+        grad = np.r_[residual.sum(), Z.T @ residual + shrunk / regularization]
         return loss, grad
 
-    start = np.zeros(X.shape[1] + 1)
-    start[0] = math.log((y.sum() + 1) / (len(y) - y.sum() + 1))
+    bounds = _bounds(X.shape[1])
+    # Start at the prior (within the sign bounds) and the base rate (the features are centred).
+    start = np.r_[math.log((y.sum() + 1) / (len(y) - y.sum() + 1)), prior]
     result = minimize(
         objective,
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(None, None), *_bounds(X.shape[1])],
+        bounds=[(None, None), *bounds],
     )
     coef = result.x[1:] / scale
     return float(result.x[0] - coef @ mean), coef
@@ -185,14 +220,17 @@ def choose_wording(
     exponent: float,
     regularization: float,
     seed: int = 0,
+    story: np.ndarray | None = None,
 ) -> tuple[WordingModel, dict[str, float]]:
     """The wording multipliers of least inner cross-validated log loss (:mod:`scoring.wording`).
 
     Each resolved claim's ``reports`` are read with its cross-fitted ``fold_params`` and
     each pair of multipliers on the grid; the layer's γ and C stay as chosen without
     wording (choosing all four jointly would multiply the grid by 42 for little). ``(1, 1)``
-    is on the grid, so where the words carry no signal the cues are switched off. Returns
-    the chosen model and the loss of each pair (``"hedge×assertion"``).
+    is on the grid, so where the words carry no signal the cues are switched off.
+    ``story``: the claims' cross-fitted story offsets, the layer's story column as in
+    :func:`choose_layer`. Returns the chosen model and the loss of each pair
+    (``"hedge×assertion"``).
     """
     splits = _inner_splits(verdicts, seed)
     best, losses = (math.inf, lexicon), {}
@@ -203,7 +241,7 @@ def choose_wording(
                 claim_evidence(claim, dataclasses.replace(params, wording=model))
                 for claim, params in zip(reports, fold_params, strict=True)
             ]
-            X = layer_features(evidence, exponent)
+            X = layer_features(evidence, exponent, story)
             loss = _inner_log_loss(X, verdicts, splits, regularization)
             losses[f"{hedge:g}×{assertion:g}"] = loss
             if loss < best[0] - 1e-9:
@@ -298,7 +336,7 @@ def fit_scoring_model(
     if wording is not None:
         reports = [claims[table.claim_keys[i]] for i in resolved]
         wording, wording_losses = choose_wording(
-            reports, fold_params, verdicts, wording, exponent, regularization, seed
+            reports, fold_params, verdicts, wording, exponent, regularization, seed, story
         )
         fold_params = [dataclasses.replace(p, wording=wording) for p in fold_params]
         evidence = [claim_evidence(r, p) for r, p in zip(reports, fold_params, strict=True)]
