@@ -285,6 +285,9 @@ def after_blueprints(api: Api, prefix: str) -> None:
     if "Thresholds" in schemas:
         # One bound at least (below < above is checked too, but JSON Schema cannot say it).
         schemas["Thresholds"]["minProperties"] = 1
+    if "ClaimPatch" in schemas:
+        # Text, story or both: an empty patch is refused (422 "Give text, story or both.").
+        schemas["ClaimPatch"]["minProperties"] = 1
     if "OutletPatch" in schemas:
         # An empty patch changes nothing and is refused (422 "Nothing to change").
         schemas["OutletPatch"]["minProperties"] = 1
