@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring.attribution import default_parameters
 from scoring.confusion import stance_log_lr
@@ -216,3 +218,24 @@ def test_report_table_carries_kinds_and_typed_priors():
     table = ReportTable.from_records(records, {"Kan": "newspaper"}, {"Kan": 0.3})
     assert table.outlet_kinds.tolist() == [3] and table.outlet_priors.tolist() == [0.3]
     assert ReportTable.from_records(records).outlet_kinds.tolist() == [-1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=2**31 - 1), st.integers(min_value=20, max_value=120))
+def test_a_heavily_penalised_layer_is_the_prior_blend_and_a_free_one_follows_the_data(seed, n):
+    """C → 0: every coefficient is :data:`LAYER_PRIOR` (half naive Bayes, half the vote
+    count), only the intercept learned; C large: the fit leaves the prior for the data."""
+    from scoring.deployment import FEATURES, fit_bounded_logistic, layer_prior
+
+    rng = np.random.default_rng(seed)
+    X = np.abs(rng.normal(size=(n, len(FEATURES))))
+    X[:, FEATURES.index("support_share")] -= 0.5
+    y = rng.random(n) < 0.5
+    y[:2] = [True, False]
+    _, tight = fit_bounded_logistic(X, y, 1e-9)
+    np.testing.assert_allclose(tight, layer_prior(), atol=1e-5)
+    # A column that decides the verdict: a free fit puts far more weight on it.
+    decisive = FEATURES.index("supports_evidence")
+    X[:, decisive] = np.where(y, 2.0, 0.0) + rng.normal(scale=0.1, size=n)
+    _, free = fit_bounded_logistic(X, y, 100.0)
+    assert free[decisive] > 5 * layer_prior()[decisive]
