@@ -256,6 +256,13 @@ def test_a_claim_is_moved_between_stories_and_rescored(client, auth, database_ur
     moved = _patch(client, auth, claim_id, {"story": " hoaxes "})
     assert moved.status_code == 200, moved.text
     assert moved.json["story"] == "hoaxes" and moved.json["text"] == "Claim ship-sunk"
+    claim = client.get(f"/api/v1/claims/{claim_id}", headers=auth("read")).json
+    assert moved.json["confidence"] == claim["confidence"] < alone
+    assert (
+        moved.json["change_24h"]
+        == claim["change_24h"]
+        == pytest.approx(claim["confidence"] - alone)
+    )
     in_story = client.get(score_url, headers=auth("read")).json
     # 1 true and 9 false shrunk by 2 pseudo-claims at 0.5: rate 2/12, a start of logit(1/6).
     assert in_story["confidence"] < alone

@@ -119,6 +119,9 @@ class ClaimById(MethodView):
         ).one()
         blp.check_etag(claim_view(claim, change), ClaimSchema)
         edit_claim(session, claim, fields, current_caller())
+        if "story" in fields:  # rescored: the 24-hour change is read again
+            session.flush()
+            change = session.scalar(select(change_24h_column()).where(Claim.id == claim_id))
         return claim_view(claim, change)
 
 
